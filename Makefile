@@ -1,0 +1,27 @@
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test venv clean bench
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -c constraints.txt -e ".[all,test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m kettle demo
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 -q tests
+
+bench: $(STAMP)
+	$(PY) benchmarks/forward.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

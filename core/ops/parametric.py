@@ -1,0 +1,313 @@
+"""Parameterized gates. U(θ) = exp(-iθG) with G the generator; frequencies follow from G."""
+from __future__ import annotations
+
+import numpy as np
+
+from kettle.core import qmath
+from kettle.core.operator import Operation
+from kettle.core.ops import build
+from kettle.core.ops.qubit import CNOT, CY, PauliX, PauliY, PauliZ
+
+
+def _obs(coeff, *factors):
+    """coeff · (factor₀ ⊗ factor₁ …) built without recording."""
+    from kettle.core import queuing
+    from kettle.core.ops.observables import Hamiltonian, Tensor
+
+    with queuing.stop_recording():
+        term = factors[0] if len(factors) == 1 else Tensor(*factors)
+        return Hamiltonian([coeff], [term])
+
+
+def _projector1(wire):
+    from kettle.core.ops.observables import Projector
+
+    return Projector.unqueued([1], wires=wire)
+
+
+class _Rotation(Operation):
+    """One-parameter gate whose adjoint is the same gate at -θ."""
+
+    num_params = 1
+    ndim_params = (0,)
+
+    def adjoint(self):
+        return type(self).unqueued(-self.data[0], wires=self.wires)
+
+
+class RX(_Rotation):
+    num_wires = 1
+
+    @staticmethod
+    def compute_matrix(theta):
+        c, s = build.half_angle(theta)
+        return build.matrix_from_rows([[c, -1j * s], [-1j * s, c]])
+
+    def generator(self):
+        return _obs(0.5, PauliX.unqueued(self.wires))
+
+
+class RY(_Rotation):
+    num_wires = 1
+
+    @staticmethod
+    def compute_matrix(theta):
+        c, s = build.half_angle(theta)
+        return build.matrix_from_rows([[c, -s], [s, c]])
+
+    def generator(self):
+        return _obs(0.5, PauliY.unqueued(self.wires))
+
+
+class RZ(_Rotation):
+    num_wires = 1
+    has_diagonal = True
+
+    @staticmethod
+    def compute_diagonal(theta):
+        return build.stack_last([build.phase(theta, -0.5), build.phase(theta, 0.5)])
+
+    @classmethod
+    def compute_matrix(cls, theta):
+        return build.diag_matrix(cls.compute_diagonal(theta))
+
+    def generator(self):
+        return _obs(0.5, PauliZ.unqueued(self.wires))
+
+
+class PhaseShift(_Rotation):
+    num_wires = 1
+    has_diagonal = True
+
+    @staticmethod
+    def compute_diagonal(phi):
+        p = build.phase(phi)
+        return build.stack_last([p ** 0, p])
+
+    @classmethod
+    def compute_matrix(cls, phi):
+        return build.diag_matrix(cls.compute_diagonal(phi))
+
+    def generator(self):
+        return _obs(-1.0, _projector1(self.wires))
+
+    def label(self, decimals=2):
+        return super().label(decimals).replace("PhaseShift", "Rϕ")
+
+
+class Rot(Operation):
+    """RZ(ω)·RY(θ)·RZ(φ): an arbitrary single-qubit rotation."""
+
+    num_wires = 1
+    num_params = 3
+    ndim_params = (0, 0, 0)
+
+    @staticmethod
+    def compute_matrix(phi, theta, omega):
+        c, s = build.half_angle(theta)
+        phi, omega = qmath.as_complex(phi), qmath.as_complex(omega)
+        return build.matrix_from_rows([
+            [build.phase(phi + omega, -0.5) * c, -build.phase(phi - omega, 0.5) * s],
+            [build.phase(phi - omega, -0.5) * s, build.phase(phi + omega, 0.5) * c],
+        ])
+
+    @staticmethod
+    def compute_decomposition(phi, theta, omega, wires):
+        return [RZ(phi, wires=wires), RY(theta, wires=wires), RZ(omega, wires=wires)]
+
+    def adjoint(self):
+        phi, theta, omega = self.data
+        return Rot.unqueued(-omega, -theta, -phi, wires=self.wires)
+
+
+class _ControlledRotation(_Rotation):
+    num_wires = 2
+    _target: type
+
+    @classmethod
+    def compute_matrix(cls, theta):
+        return build.controlled(cls._target.compute_matrix(theta))
+
+    def generator(self):
+        gen = self._target.unqueued(0.0, wires=self.wires[1]).generator()
+        coeff, obs = gen.coeffs[0], gen.ops[0]
+        return _obs(coeff, _projector1(self.wires[0]), obs)
+
+    def label(self, decimals=2):
+        return super().label(decimals)
+
+
+class CRX(_ControlledRotation):
+    _target = RX
+
+    @staticmethod
+    def compute_decomposition(theta, wires):
+        c, t = wires
+        return [RZ(np.pi / 2, wires=t), RY(theta / 2, wires=t), CNOT(wires=[c, t]),
+                RY(-theta / 2, wires=t), CNOT(wires=[c, t]), RZ(-np.pi / 2, wires=t)]
+
+
+class CRY(_ControlledRotation):
+    _target = RY
+
+    @staticmethod
+    def compute_decomposition(theta, wires):
+        c, t = wires
+        return [RY(theta / 2, wires=t), CNOT(wires=[c, t]), RY(-theta / 2, wires=t),
+                CNOT(wires=[c, t])]
+
+
+class CRZ(_ControlledRotation):
+    _target = RZ
+    has_diagonal = True
+
+    @staticmethod
+    def compute_diagonal(theta):
+        one = build.phase(theta, 0.0)
+        return build.stack_last([one, one, build.phase(theta, -0.5), build.phase(theta, 0.5)])
+
+    @staticmethod
+    def compute_decomposition(theta, wires):
+        c, t = wires
+        return [RZ(theta / 2, wires=t), CNOT(wires=[c, t]), RZ(-theta / 2, wires=t),
+                CNOT(wires=[c, t])]
+
+
+class ControlledPhaseShift(_ControlledRotation):
+    _target = PhaseShift
+    has_diagonal = True
+
+    @staticmethod
+    def compute_diagonal(phi):
+        one = build.phase(phi, 0.0)
+        return build.stack_last([one, one, one, build.phase(phi)])
+
+    def generator(self):
+        from kettle.core.ops.observables import Projector
+
+        return _obs(-1.0, Projector.unqueued([1, 1], wires=self.wires))
+
+    @staticmethod
+    def compute_decomposition(phi, wires):
+        c, t = wires
+        return [PhaseShift(phi / 2, wires=t), CNOT(wires=[c, t]), PhaseShift(-phi / 2, wires=t),
+                CNOT(wires=[c, t]), PhaseShift(phi / 2, wires=c)]
+
+    def label(self, decimals=2):
+        return Operation.label(self, decimals).replace("ControlledPhaseShift", "Rϕ")
+
+
+class CRot(Operation):
+    """Controlled Rot(φ, θ, ω)."""
+
+    num_wires = 2
+    num_params = 3
+    ndim_params = (0, 0, 0)
+
+    @staticmethod
+    def compute_matrix(phi, theta, omega):
+        return build.controlled(Rot.compute_matrix(phi, theta, omega))
+
+    @staticmethod
+    def compute_decomposition(phi, theta, omega, wires):
+        c, t = wires
+        return [RZ((phi - omega) / 2, wires=t), CNOT(wires=[c, t]),
+                RZ(-(phi + omega) / 2, wires=t), RY(-theta / 2, wires=t), CNOT(wires=[c, t]),
+                RY(theta / 2, wires=t), RZ(omega, wires=t)]
+
+    def adjoint(self):
+        phi, theta, omega = self.data
+        return CRot.unqueued(-omega, -theta, -phi, wires=self.wires)
+
+
+class IsingXX(_Rotation):
+    num_wires = 2
+
+    @staticmethod
+    def compute_matrix(phi):
+        c, s = build.half_angle(phi)
+        z = 0 * c
+        ms = -1j * s
+        return build.matrix_from_rows([[c, z, z, ms], [z, c, ms, z], [z, ms, c, z], [ms, z, z, c]])
+
+    def generator(self):
+        return _obs(0.5, PauliX.unqueued(self.wires[0]), PauliX.unqueued(self.wires[1]))
+
+    @staticmethod
+    def compute_decomposition(phi, wires):
+        return [CNOT(wires=wires), RX(phi, wires=wires[0]), CNOT(wires=wires)]
+
+
+class IsingYY(_Rotation):
+    num_wires = 2
+
+    @staticmethod
+    def compute_matrix(phi):
+        c, s = build.half_angle(phi)
+        z = 0 * c
+        js = 1j * s
+        return build.matrix_from_rows([[c, z, z, js], [z, c, -js, z], [z, -js, c, z], [js, z, z, c]])
+
+    def generator(self):
+        return _obs(0.5, PauliY.unqueued(self.wires[0]), PauliY.unqueued(self.wires[1]))
+
+    @staticmethod
+    def compute_decomposition(phi, wires):
+        return [CY(wires=wires), RY(phi, wires=wires[0]), CY(wires=wires)]
+
+
+class IsingZZ(_Rotation):
+    num_wires = 2
+    has_diagonal = True
+
+    @staticmethod
+    def compute_diagonal(phi):
+        m, p = build.phase(phi, -0.5), build.phase(phi, 0.5)
+        return build.stack_last([m, p, p, m])
+
+    @classmethod
+    def compute_matrix(cls, phi):
+        return build.diag_matrix(cls.compute_diagonal(phi))
+
+    def generator(self):
+        return _obs(0.5, PauliZ.unqueued(self.wires[0]), PauliZ.unqueued(self.wires[1]))
+
+    @staticmethod
+    def compute_decomposition(phi, wires):
+        return [CNOT(wires=wires), RZ(phi, wires=wires[1]), CNOT(wires=wires)]
+
+
+class MultiRZ(_Rotation):
+    """exp(-iθ/2 · Z⊗Z⊗…⊗Z) on any number of wires."""
+
+    num_wires = None
+
+    def diagonal(self):
+        n = len(self.wires)
+        parity = np.array([1 - 2 * (bin(i).count("1") % 2) for i in range(2 ** n)], dtype=float)
+        theta = self.data[0]
+        return build.stack_last([build.phase(theta, -0.5 * p) for p in parity])
+
+    has_diagonal = True
+
+    def matrix(self, wire_order=None):
+        from kettle.core.operator import expand_matrix
+
+        mat = build.diag_matrix(self.diagonal())
+        return mat if wire_order is None else expand_matrix(mat, self.wires, wire_order)
+
+    has_matrix = True
+
+    def generator(self):
+        return _obs(0.5, *[PauliZ.unqueued(w) for w in self.wires])
+
+    def decomposition(self):
+        from kettle.core import queuing
+
+        w = list(self.wires)
+        with queuing.stop_recording():
+            ladder = [CNOT(wires=[w[i], w[i + 1]]) for i in range(len(w) - 1)]
+            return ladder + [RZ(self.data[0], wires=w[-1])] + ladder[::-1]
+
+    has_decomposition = True
+

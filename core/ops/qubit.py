@@ -1,0 +1,231 @@
+"""Non-parameterized gates; the Pauli operators and Hadamard are also observables."""
+from __future__ import annotations
+
+import numpy as np
+
+from kettle.core.operator import Observable, Operation
+
+_S2 = 1 / np.sqrt(2)
+_I = np.eye(2, dtype=complex)
+_X = np.array([[0, 1], [1, 0]], dtype=complex)
+_Y = np.array([[0, -1j], [1j, 0]], dtype=complex)
+_Z = np.array([[1, 0], [0, -1]], dtype=complex)
+_PM = np.array([1.0, -1.0])
+
+
+def _ctrl(u: np.ndarray, n_controls: int = 1) -> np.ndarray:
+    d = u.shape[0]
+    full = np.eye(d * 2 ** n_controls, dtype=complex)
+    full[-d:, -d:] = u
+    return full
+
+
+class _Constant(Operation):
+    """A gate whose matrix is a fixed NumPy array."""
+
+    _matrix: np.ndarray
+
+    @classmethod
+    def compute_matrix(cls):
+        return cls._matrix
+
+
+class _SelfInverse(_Constant):
+    def adjoint(self):
+        return type(self)(wires=self.wires)
+
+
+class Identity(Observable, _SelfInverse):
+    """The identity on any number of wires; also an observable with eigenvalue 1."""
+
+    def matrix(self, wire_order=None):
+        from kettle.core.operator import expand_matrix
+
+        mat = np.eye(2 ** len(self.wires), dtype=complex)
+        return mat if wire_order is None else expand_matrix(mat, self.wires, wire_order)
+
+    has_matrix = True
+    has_diagonal = True
+
+    def diagonal(self):
+        return np.ones(2 ** len(self.wires), dtype=complex)
+
+    def eigvals(self):
+        return np.ones(2 ** len(self.wires))
+
+    def diagonalizing_gates(self):
+        return []
+
+    def decomposition(self):
+        return []
+
+    def label(self, decimals=2):
+        return "I"
+
+
+class PauliX(Observable, _SelfInverse):
+    num_wires = 1
+    _matrix = _X
+
+    @staticmethod
+    def compute_eigvals():
+        return _PM
+
+    def diagonalizing_gates(self):
+        return [Hadamard.unqueued(self.wires)]
+
+    def label(self, decimals=2):
+        return "X"
+
+
+class PauliY(Observable, _SelfInverse):
+    num_wires = 1
+    _matrix = _Y
+
+    @staticmethod
+    def compute_eigvals():
+        return _PM
+
+    def diagonalizing_gates(self):
+        return [PauliZ.unqueued(self.wires), S.unqueued(self.wires), Hadamard.unqueued(self.wires)]
+
+    def label(self, decimals=2):
+        return "Y"
+
+
+class PauliZ(Observable, _SelfInverse):
+    num_wires = 1
+    _matrix = _Z
+    has_diagonal = True
+
+    @staticmethod
+    def compute_diagonal():
+        return np.array([1, -1], dtype=complex)
+
+    @staticmethod
+    def compute_eigvals():
+        return _PM
+
+    def diagonalizing_gates(self):
+        return []
+
+    def label(self, decimals=2):
+        return "Z"
+
+
+class Hadamard(Observable, _SelfInverse):
+    num_wires = 1
+    _matrix = np.array([[1, 1], [1, -1]], dtype=complex) * _S2
+
+    @staticmethod
+    def compute_eigvals():
+        return _PM
+
+    def diagonalizing_gates(self):
+        from kettle.core.ops.parametric import RY
+
+        return [RY.unqueued(-np.pi / 4, self.wires)]
+
+    def label(self, decimals=2):
+        return "H"
+
+
+class S(_Constant):
+    num_wires = 1
+    _matrix = np.diag([1, 1j])
+    has_diagonal = True
+
+    @staticmethod
+    def compute_diagonal():
+        return np.array([1, 1j])
+
+
+class T(_Constant):
+    num_wires = 1
+    _matrix = np.diag([1, np.exp(1j * np.pi / 4)])
+    has_diagonal = True
+
+    @staticmethod
+    def compute_diagonal():
+        return np.array([1, np.exp(1j * np.pi / 4)])
+
+
+class SX(_Constant):
+    """Square root of PauliX."""
+
+    num_wires = 1
+    _matrix = 0.5 * np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]])
+
+
+class CNOT(_SelfInverse):
+    num_wires = 2
+    _matrix = _ctrl(_X)
+
+    def label(self, decimals=2):
+        return "X"
+
+
+class CZ(_SelfInverse):
+    num_wires = 2
+    _matrix = _ctrl(_Z)
+    has_diagonal = True
+
+    @staticmethod
+    def compute_diagonal():
+        return np.array([1, 1, 1, -1], dtype=complex)
+
+    @staticmethod
+    def compute_decomposition(wires):
+        return [Hadamard(wires[1]), CNOT(wires=wires), Hadamard(wires[1])]
+
+    def label(self, decimals=2):
+        return "Z"
+
+
+class CY(_SelfInverse):
+    num_wires = 2
+    _matrix = _ctrl(_Y)
+
+    @staticmethod
+    def compute_decomposition(wires):
+        from kettle.core.ops.adjoint import Adjoint
+
+        return [Adjoint(S(wires[1])), CNOT(wires=wires), S(wires[1])]
+
+    def label(self, decimals=2):
+        return "Y"
+
+
+class SWAP(_SelfInverse):
+    num_wires = 2
+    _matrix = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=complex)
+
+    @staticmethod
+    def compute_decomposition(wires):
+        a, b = wires
+        return [CNOT(wires=[a, b]), CNOT(wires=[b, a]), CNOT(wires=[a, b])]
+
+
+class ISWAP(_Constant):
+    num_wires = 2
+    _matrix = np.array([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]], dtype=complex)
+
+
+class Toffoli(_SelfInverse):
+    num_wires = 3
+    _matrix = _ctrl(_X, 2)
+
+    def label(self, decimals=2):
+        return "X"
+
+
+class CSWAP(_SelfInverse):
+    num_wires = 3
+    _matrix = _ctrl(SWAP._matrix)
+
+    def label(self, decimals=2):
+        return "SWAP"
+
+
+# Shorthands used in the field: X(0) @ Z(1).
+X, Y, Z, H = PauliX, PauliY, PauliZ, Hadamard

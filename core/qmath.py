@@ -1,0 +1,167 @@
+"""Framework-agnostic math helpers over autoray.
+
+Everything here works on NumPy, autograd, PyTorch, TensorFlow and JAX arrays alike. Per-framework
+quirks are kept as data (the tables below), so callers never branch on the framework.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import autoray as ar
+import numpy as np
+
+from kettle.errors import InterfaceError
+
+anp = ar.numpy
+
+#: autoray backend name -> kettle interface name.
+_BACKEND_TO_INTERFACE = {
+    "builtins": "numpy",
+    "numpy": "numpy",
+    "autograd": "autograd",
+    "torch": "torch",
+    "tensorflow": "tf",
+    "jax": "jax",
+    "jaxlib": "jax",
+}
+
+#: kettle interface name -> autoray backend name used to create arrays.
+INTERFACE_TO_BACKEND = {
+    "numpy": "numpy",
+    "autograd": "autograd",
+    "torch": "torch",
+    "tf": "tensorflow",
+    "jax": "jax",
+}
+
+_COMPLEX_OF = {"float32": "complex64", "float16": "complex64", "bfloat16": "complex64",
+               "complex64": "complex64"}
+
+
+def backend_of(x: Any) -> str:
+    """The kettle interface name of one value ("numpy" for Python scalars and lists)."""
+    if isinstance(x, (list, tuple)):
+        return get_interface(*x)
+    name = ar.infer_backend(x)
+    return _BACKEND_TO_INTERFACE.get(name, "numpy")
+
+
+def get_interface(*values: Any) -> str:
+    """The single framework of ``values``; NumPy and Python values mix with any other.
+
+    Raises:
+        InterfaceError: when arrays of two different frameworks are mixed.
+    """
+    found = {backend_of(v) for v in values} - {"numpy"}
+    if len(found) > 1:
+        raise InterfaceError(
+            f"arrays of different frameworks were mixed in one call: {', '.join(sorted(found))}; "
+            "convert all arguments to one framework",
+            interfaces=sorted(found),
+        )
+    return found.pop() if found else "numpy"
+
+
+def dtype_name(x: Any) -> str:
+    if isinstance(x, (bool, int)):
+        return "int64"
+    if isinstance(x, float):
+        return "float64"
+    if isinstance(x, complex):
+        return "complex128"
+    return ar.get_dtype_name(x)
+
+
+def complex_dtype(*values: Any) -> str:
+    """complex64 when every floating value is single precision, complex128 otherwise."""
+    names = [dtype_name(v) for v in values]
+    floats = [n for n in names if n.startswith(("float", "complex", "bfloat"))]
+    if floats and all(n in _COMPLEX_OF for n in floats):
+        return "complex64"
+    return "complex128"
+
+
+def real_dtype_of(complex_name: str) -> str:
+    return "float32" if complex_name == "complex64" else "float64"
+
+
+def as_complex(x: Any, dtype: str | None = None) -> Any:
+    """Cast ``x`` to a complex dtype of matching precision (or to ``dtype``)."""
+    if isinstance(x, (int, float, complex)):
+        return np.asarray(x, dtype=dtype or "complex128")
+    target = dtype or _COMPLEX_OF.get(dtype_name(x), "complex128")
+    if dtype_name(x) == target:
+        return x
+    return ar.astype(x, target)
+
+
+def convert_like(x: Any, like: Any, dtype: str | None = None) -> Any:
+    """``x`` (usually a NumPy constant) as an array of ``like``'s framework, device and dtype."""
+    backend = ar.infer_backend(like)
+    target = dtype or dtype_name(like)
+    if backend in ("numpy", "builtins"):
+        return np.asarray(x, dtype=target)
+    if backend == "autograd":
+        return np.asarray(x, dtype=target) if not hasattr(x, "_value") else x
+    out = ar.do("asarray", np.asarray(x, dtype=target), like=backend)
+    return _to_device(out, like)
+
+
+def _torch_to_device(out, like):
+    return out.to(like.device) if out.device != like.device else out
+
+
+_DEVICE_MOVERS = {"torch": _torch_to_device}
+
+
+def _to_device(out: Any, like: Any) -> Any:
+    mover = _DEVICE_MOVERS.get(ar.infer_backend(like))
+    return mover(out, like) if mover else out
+
+
+def asarray(x: Any, interface: str, dtype: str | None = None) -> Any:
+    """``x`` as an array of the named interface."""
+    backend = INTERFACE_TO_BACKEND[interface]
+    if backend == "autograd":
+        return np.asarray(x, dtype=dtype) if not hasattr(x, "_value") else x
+    if dtype is not None:
+        return ar.do("asarray", np.asarray(x, dtype=dtype), like=backend)
+    return ar.do("asarray", x, like=backend)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A concrete NumPy copy of any framework's array (detached from autodiff)."""
+    if isinstance(x, np.ndarray) and type(x) is np.ndarray:
+        return x
+    while hasattr(x, "_value"):  # autograd ArrayBox
+        x = x._value
+    return np.asarray(ar.to_numpy(x))
+
+
+def is_abstract(x: Any) -> bool:
+    """True for traced values whose numbers are unknown (jax.jit tracers, tf.function symbols)."""
+    name = type(x).__name__
+    if "Tracer" in name:
+        return True
+    if ar.infer_backend(x) == "tensorflow":
+        import tensorflow as tf  # imported lazily: only reached with a TF tensor in hand
+
+        return not tf.executing_eagerly()
+    return False
+
+
+def ndim(x: Any) -> int:
+    if isinstance(x, (int, float, complex)):
+        return 0
+    return ar.ndim(x)
+
+
+def shape(x: Any) -> tuple:
+    if isinstance(x, (int, float, complex)):
+        return ()
+    return tuple(int(s) if s is not None else s for s in ar.shape(x))
+
+
+def allclose(a: Any, b: Any, atol: float = 1e-8, rtol: float = 1e-5) -> bool:
+    return bool(np.allclose(to_numpy(a), to_numpy(b), atol=atol, rtol=rtol))
+

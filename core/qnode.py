@@ -1,0 +1,136 @@
+"""QNode: a quantum function bound to a device, callable like an ordinary function."""
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Any, Callable
+
+from kettle.core import qmath, queuing
+from kettle.core.measurements import MeasurementProcess
+from kettle.core.shots import Shots
+from kettle.core.tape import QuantumTape, split_recorded
+from kettle.errors import DiffMethodError, QuantumFunctionError
+
+#: valid diff_method strings (a gradient transform object is accepted too, in later versions).
+DIFF_METHODS = ("best", "backprop", "adjoint", "parameter-shift", "finite-diff", "device", "spsa",
+                "hadamard")
+
+#: options QNodes pass to gradient methods; anything else is a misspelling and an error.
+GRADIENT_OPTIONS = frozenset({"h", "approx_order", "strategy", "max_diff", "num_directions",
+                              "sampler_rng", "shifts", "n_samples"})
+
+
+class QNode:
+    """A quantum function bound to a device.
+
+    Args:
+        func: a function that applies gates and returns measurement(s).
+        device: the device that runs the circuit.
+        interface: "auto" (from the arguments), "autograd"/"numpy", "torch", "tf", "jax" or None.
+        diff_method: "best", "backprop", "adjoint", "parameter-shift", "finite-diff", "device" or None.
+        **gradient_kwargs: options of the gradient method (``h``, ``approx_order``, ``strategy``,
+            ``max_diff``, …); unknown names raise an error.
+
+    Calling the QNode with ``shots=`` overrides the device's shots for that call (unless the
+    function itself takes a ``shots`` argument).
+    """
+
+    def __init__(self, func: Callable, device, interface: Any = "auto", diff_method: Any = "best",
+                 **gradient_kwargs: Any):
+        from kettle.interfaces.execute import canonical_interface
+
+        if not callable(func):
+            raise QuantumFunctionError(f"QNode needs a callable quantum function, got {func!r}",
+                                       value=func)
+        self.func = func
+        self.device = device
+        self.interface = canonical_interface(interface)
+        if diff_method is not None and not callable(diff_method) and diff_method not in DIFF_METHODS:
+            raise DiffMethodError(
+                f"unknown diff_method {diff_method!r}; valid methods are "
+                f"{', '.join(repr(d) for d in DIFF_METHODS)} or None", diff_method=diff_method)
+        self.diff_method = diff_method
+        unknown = set(gradient_kwargs) - GRADIENT_OPTIONS
+        if unknown:
+            raise DiffMethodError(
+                f"unknown QNode option(s) {sorted(unknown)}; valid options are "
+                f"{', '.join(sorted(GRADIENT_OPTIONS))}", diff_method=diff_method)
+        self.gradient_kwargs = gradient_kwargs
+        self._takes_shots = "shots" in inspect.signature(func).parameters
+        self.tape: QuantumTape | None = None
+        functools.update_wrapper(self, func)
+
+    def __repr__(self) -> str:
+        return (f"<QNode: device='{self.device.name}', interface={self.interface!r}, "
+                f"diff_method={self.diff_method!r}>")
+
+    # ---------------------------------------------------------------- construction
+    def construct(self, args: tuple, kwargs: dict) -> QuantumTape:
+        """Record the quantum function into a tape (validated against the device)."""
+        shots = self.device.shots
+        if not self._takes_shots and "shots" in kwargs:
+            kwargs = dict(kwargs)
+            shots = Shots(kwargs.pop("shots"))
+        with queuing.recording() as rec:
+            result = self.func(*args, **kwargs)
+        ops, _ = split_recorded(rec.items)
+        measurements = _returned_measurements(result, self.func)
+        tape = QuantumTape(ops, measurements, shots=shots)
+        self._structure = result
+        self.tape = tape
+        return tape
+
+    def __call__(self, *args: Any, **kwargs: Any):
+        from kettle.interfaces.execute import execute
+
+        # mixing frameworks is an error before anything is recorded
+        qmath.get_interface(*_flatten(args), *_flatten(tuple(kwargs.values())))
+        tape = self.construct(args, kwargs)
+        tape = self.device.preprocess(tape)
+        res = execute([tape], self.device, diff_method=self.diff_method,
+                      interface=self.interface)[0]
+        return self._unpack(res, tape)
+
+    def _unpack(self, res, tape: QuantumTape):
+        def shape_one(r):
+            if isinstance(self._structure, MeasurementProcess):
+                return r[0]
+            return list(r) if isinstance(self._structure, list) else tuple(r)
+
+        if tape.shots.has_vector:
+            return tuple(shape_one(r) for r in res)
+        return shape_one(res)
+
+
+def qnode(device, interface: Any = "auto", diff_method: Any = "best", **gradient_kwargs: Any):
+    """Decorator form of :class:`QNode`: ``@kt.qnode(dev)``."""
+
+    def wrap(func: Callable) -> QNode:
+        return QNode(func, device, interface=interface, diff_method=diff_method, **gradient_kwargs)
+
+    return wrap
+
+
+def _returned_measurements(result: Any, func: Callable) -> list[MeasurementProcess]:
+    items = list(result) if isinstance(result, (tuple, list)) else [result]
+    for item in items:
+        if not isinstance(item, MeasurementProcess):
+            name = getattr(func, "__name__", "the quantum function")
+            raise QuantumFunctionError(
+                f"{name} returned {item!r} ({type(item).__name__}); a quantum function must return "
+                "measurements such as kt.expval(kt.PauliZ(0)), or a tuple/list of them", value=item)
+    if not items:
+        raise QuantumFunctionError("the quantum function returned no measurement", value=result)
+    return items
+
+
+def _flatten(values: tuple) -> list:
+    out = []
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            out.extend(_flatten(tuple(v)))
+        elif isinstance(v, dict):
+            out.extend(_flatten(tuple(v.values())))
+        else:
+            out.append(v)
+    return out
