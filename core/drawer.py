@@ -59,7 +59,7 @@ def tape_text(tape: QuantumTape, wire_order=None, decimals: int | None = 2) -> s
     width = max(len(str(w)) for w in wires) if wires else 0
     lines = []
     for w in wires:
-        body = "─" + "──".join(rows[w]) + "─" if rows[w] else "──"
+        body = "─" + "─".join(rows[w]) + "─" if rows[w] else "──"
         end = "┤  " + ", ".join(meas[w]) if meas[w] else "┤"
         lines.append(f"{str(w).rjust(width)}: ─{body}{end}")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ import autoray as ar
 import numpy as np
 
 from kettle.core import qmath
+from kettle.devices import numpy_kernel
 
 _LETTERS = string.ascii_letters
 _BATCH = "Z"  # never used for a wire index below (at most 50 letters are taken from the rest)
@@ -92,8 +93,17 @@ def apply_diagonal(state: Any, diag: Any, axes: Sequence[int], state_batched: bo
     return ar.do("einsum", subs, d, state)
 
 
+#: per-array-type fast paths; each returns None when it cannot handle a case.
+FAST_PATHS = {np.ndarray: numpy_kernel.apply}
+
+
 def apply_operation(state: Any, op: Any, axes: Sequence[int], state_batched: bool) -> Any:
     """Apply one gate (or observable used as an operator) to the state."""
+    fast = FAST_PATHS.get(type(state))
+    if fast is not None and not state_batched:
+        out = fast(state, op, axes)
+        if out is not None:
+            return out
     if op.has_diagonal:
         return apply_diagonal(state, op.diagonal(), axes, state_batched)
     return apply_matrix(state, op.matrix(), axes, state_batched)
