@@ -1,5 +1,9 @@
 """kettle: differentiable quantum programming across NumPy/autograd, PyTorch, TensorFlow and JAX."""
 from kettle import errors as errors
+from kettle import gradients as gradients
+from kettle.core import knumpy as numpy
+from kettle.core.autodiff import grad as grad
+from kettle.core.autodiff import jacobian as jacobian
 from kettle.core.drawer import draw as draw
 from kettle.core.measurements import counts as counts
 from kettle.core.measurements import density_matrix as density_matrix

@@ -136,3 +136,16 @@ class MatrixUndefinedError(KettleError, NotImplementedError):
 
 class GeneratorUndefinedError(KettleError, NotImplementedError):
     """An operator has no generator (non-parameterized or multi-parameter gates)."""
+
+
+class NonDifferentiableError(KettleError, ValueError):
+    """Differentiation was asked for with respect to a value marked ``requires_grad=False``, or of
+    something that cannot be differentiated (samples).
+
+    Attributes:
+        argnum: the offending argument index, when there is one.
+    """
+
+    def __init__(self, message: str, *, argnum: Any = None):
+        super().__init__(message)
+        self.argnum = argnum

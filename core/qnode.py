@@ -37,7 +37,7 @@ class QNode:
 
     def __init__(self, func: Callable, device, interface: Any = "auto", diff_method: Any = "best",
                  **gradient_kwargs: Any):
-        from kettle.interfaces.execute import canonical_interface
+        from kettle.interfaces.execute import canonical_interface, validate_method
 
         if not callable(func):
             raise QuantumFunctionError(f"QNode needs a callable quantum function, got {func!r}",
@@ -56,6 +56,8 @@ class QNode:
                 f"unknown QNode option(s) {sorted(unknown)}; valid options are "
                 f"{', '.join(sorted(GRADIENT_OPTIONS))}", diff_method=diff_method)
         self.gradient_kwargs = gradient_kwargs
+        if diff_method is not None and not callable(diff_method):
+            validate_method(device, diff_method, self.interface)
         self._takes_shots = "shots" in inspect.signature(func).parameters
         self.tape: QuantumTape | None = None
         functools.update_wrapper(self, func)
@@ -84,11 +86,15 @@ class QNode:
         from kettle.interfaces.execute import execute
 
         # mixing frameworks is an error before anything is recorded
-        qmath.get_interface(*_flatten(args), *_flatten(tuple(kwargs.values())))
+        found = qmath.get_interface(*_flatten(args), *_flatten(tuple(kwargs.values())))
         tape = self.construct(args, kwargs)
         tape = self.device.preprocess(tape)
-        res = execute([tape], self.device, diff_method=self.diff_method,
-                      interface=self.interface)[0]
+        interface = self.interface
+        if interface in ("auto", "autograd"):
+            interface = qmath.get_interface(found, *tape.get_parameters(trainable_only=False))
+        res = execute([tape], self.device, diff_method=self.diff_method, interface=interface,
+                      gradient_kwargs=self.gradient_kwargs,
+                      max_diff=self.gradient_kwargs.get("max_diff", 1))[0]
         return self._unpack(res, tape)
 
     def _unpack(self, res, tape: QuantumTape):

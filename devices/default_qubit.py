@@ -15,6 +15,7 @@ from kettle.core.ops.matrix_ops import BasisState, StatePrep
 from kettle.core.tape import QuantumTape
 from kettle.core.wires import Wires
 from kettle.devices import qubit_kernel
+from kettle.devices.adjoint import adjoint_jacobian
 from kettle.devices.device import ALL_MEASUREMENTS, Capabilities, Device
 from kettle.devices.qubit_kernel import align, lift_state
 from kettle.devices.qubit_measure import StateView, measure_analytic
@@ -46,7 +47,7 @@ class DefaultQubit(Device):
         operations=GATES | frozenset(f"Adjoint({g})" for g in _ADJOINTABLE),
         observables=OBSERVABLES,
         measurements=ALL_MEASUREMENTS,
-        derivatives=frozenset(),
+        derivatives=frozenset({"adjoint"}),
         backprop_interfaces=frozenset({"autograd", "torch", "tf", "jax"}),
         shots=True,
         analytic=True,
@@ -58,7 +59,20 @@ class DefaultQubit(Device):
     def execute(self, tapes: Sequence[QuantumTape]) -> list:
         return [self.simulate(t) for t in tapes]
 
-    def simulate(self, tape: QuantumTape):
+    def compute_derivatives(self, tapes: Sequence[QuantumTape], method: str = "adjoint") -> list:
+        """Adjoint Jacobians of expval tapes (see devices/adjoint.py)."""
+        return [adjoint_jacobian(t, self.wires, type(self).kernel, self._initial_view) for t in tapes]
+
+    def _initial_view(self, tape: QuantumTape) -> StateView:
+        view = self._zero_view(tape)[0]
+        touched: set = set()
+        for op in tape.operations:
+            if isinstance(op, (StatePrep, BasisState)):
+                view = _prepare(view, op, touched)
+                touched.update(op.wires)
+        return view
+
+    def _zero_view(self, tape: QuantumTape):
         params = tape.get_parameters(trainable_only=False)
         interface = qmath.get_interface(*params)
         arrays = [p for p in params if qmath.backend_of(p) == interface
@@ -70,7 +84,10 @@ class DefaultQubit(Device):
         zero = np.zeros((2,) * n, dtype=cdtype)
         zero[(0,) * n] = 1
         state = qmath.convert_like(zero, like, cdtype) if like is not None else zero
-        view = StateView(state, wire_order, False, type(self).kernel)
+        return StateView(state, wire_order, False, type(self).kernel), interface, like
+
+    def simulate(self, tape: QuantumTape):
+        view, interface, like = self._zero_view(tape)
         touched: set = set()
         for op in tape.operations:
             if isinstance(op, (StatePrep, BasisState)):

@@ -73,7 +73,11 @@ def apply_observable(view: StateView, obs) -> Any:
         total = None
         for c, o in zip(obs.data, obs.ops):
             term = apply_observable(view, o)
-            c = qmath.as_complex(c, qmath.dtype_name(term)) if qmath.backend_of(c) != "numpy" else c
+            if qmath.backend_of(c) != "numpy":
+                c = qmath.as_complex(c, qmath.dtype_name(term))
+            elif not isinstance(c, (int, float, complex)) or isinstance(c, np.generic):
+                # a NumPy float64 coefficient would promote a complex64 state to complex128
+                c = qmath.convert_like(c, term)
             term = c * term
             total = term if total is None else total + term
         return total
@@ -167,7 +171,8 @@ def entropy_of(rho: Any, log_base: float | None) -> Any:
     safe = ar.do("where", lam > tiny, lam, anp.ones_like(lam))
     terms = ar.do("where", lam > tiny, -lam * anp.log(safe), anp.zeros_like(lam))
     s = anp.sum(terms, axis=-1)
-    return s / np.log(log_base) if log_base else s
+    # a Python float keeps float32 entropies float32 (np.log gives a float64 NumPy scalar)
+    return s / float(np.log(log_base)) if log_base else s
 
 
 def vn_entropy(mp, view: StateView):
@@ -194,4 +199,6 @@ ANALYTIC: dict[type, Callable] = {
 
 
 def measure_analytic(mp, view: StateView):
-    return ANALYTIC[type(mp)](mp, view)
+    res = ANALYTIC[type(mp)](mp, view)
+    # NumPy reductions give scalars (np.float64); return 0-d arrays, as finite shots do
+    return np.asarray(res) if isinstance(res, np.generic) else res

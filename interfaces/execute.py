@@ -1,14 +1,18 @@
 """The one execute boundary between QNodes and devices.
 
-Every QNode execution passes through :func:`execute`. Forward execution lives here; the framework
-files of this package register custom gradients around it.
+Every QNode execution passes through :func:`execute`. Backprop runs the device directly on the
+framework's arrays; every other method goes through the framework adapter of the interface, which
+registers the quantum Jacobian (interfaces/jacobian.py) with the framework's autodiff.
 """
 from __future__ import annotations
 
+import importlib
+import warnings
 from typing import Sequence
 
+from kettle.core import measurements as m
 from kettle.core.tape import QuantumTape
-from kettle.errors import InterfaceError
+from kettle.errors import DiffMethodError, InterfaceError, NonDifferentiableError
 
 #: accepted interface names and the canonical name each stands for.
 INTERFACE_NAMES = {
@@ -23,6 +27,9 @@ INTERFACE_NAMES = {
     "jax": "jax",
 }
 
+#: interface -> module of its adapter (imported only when that framework is in use).
+ADAPTERS = {"autograd": "kettle.interfaces.autograd"}
+
 
 def canonical_interface(name) -> str | None:
     """The canonical interface name, or an error listing the valid names."""
@@ -34,6 +41,100 @@ def canonical_interface(name) -> str | None:
                              interfaces=[name]) from None
 
 
-def execute(tapes: Sequence[QuantumTape], device, diff_method=None, interface=None) -> list:
-    """Run tapes on a device and return one result per tape."""
-    return device.execute(list(tapes))
+def validate_method(device, diff_method, interface) -> None:
+    """Device-level checks made when a QNode is created (before anything runs)."""
+    caps = device.capabilities
+    if interface is None and diff_method in ("backprop", "device"):
+        raise DiffMethodError(
+            f"diff_method={diff_method!r} needs an autodiff framework, but interface=None; pass "
+            "interface='auto' (or a framework name) or choose diff_method=None",
+            diff_method=diff_method)
+    if interface is None and diff_method in ("adjoint", "parameter-shift", "finite-diff", "spsa"):
+        warnings.warn(f"interface=None: no autodiff framework is in use, so diff_method="
+                      f"{diff_method!r} will not be used; the forward pass still works",
+                      UserWarning, stacklevel=4)
+    if diff_method in ("device", "adjoint") and diff_method not in caps.derivatives:
+        provided = ", ".join(sorted(caps.derivatives)) or "none"
+        raise DiffMethodError(
+            f"device '{device.name}' provides no {diff_method!r} derivatives (it provides: "
+            f"{provided}); use diff_method='backprop', 'parameter-shift' or 'finite-diff'",
+            diff_method=diff_method)
+    if diff_method == "backprop" and not caps.backprop_interfaces:
+        raise DiffMethodError(f"device '{device.name}' does not support backprop",
+                              diff_method=diff_method)
+    if diff_method == "backprop" and interface not in ("auto", None) and \
+            interface not in caps.backprop_interfaces:
+        raise DiffMethodError(
+            f"device '{device.name}' supports backprop with {sorted(caps.backprop_interfaces)}, not "
+            f"interface={interface!r}", diff_method=diff_method)
+
+
+def resolve_method(diff_method, device, interface: str, tapes: Sequence[QuantumTape]) -> str:
+    """The concrete method for "best": device gradient, else backprop, else parameter-shift."""
+    if diff_method != "best":
+        return diff_method
+    caps = device.capabilities
+    if "device" in caps.derivatives:
+        return "device"
+    if interface in caps.backprop_interfaces and all(t.shots.analytic for t in tapes):
+        return "backprop"
+    return "parameter-shift"
+
+
+_PS_TYPES = (m.ExpectationMP, m.ProbabilityMP, m.VarianceMP)
+_SUPPORTED = {
+    "backprop": None,  # everything but samples
+    "adjoint": (m.ExpectationMP,),
+    "parameter-shift": _PS_TYPES,
+    "finite-diff": _PS_TYPES + (m.VnEntropyMP, m.MutualInfoMP, m.PurityMP),
+    "spsa": _PS_TYPES + (m.VnEntropyMP, m.MutualInfoMP, m.PurityMP),
+    "device": None,
+}
+
+
+def validate_tapes(method: str, tapes: Sequence[QuantumTape], device) -> None:
+    """Measurement-level checks of the support matrix, made when gradients are being tracked."""
+    for tape in tapes:
+        for mp in tape.measurements:
+            if isinstance(mp, (m.SampleMP, m.CountsMP)):
+                raise NonDifferentiableError(
+                    f"{mp.return_type}() is not differentiable (samples are random outcomes); "
+                    "differentiate expval, var or probs instead")
+            allowed = _SUPPORTED.get(method)
+            if allowed is not None and not isinstance(mp, allowed):
+                names = ", ".join(sorted({c.return_type for c in allowed}))
+                raise NonDifferentiableError(
+                    f"diff_method={method!r} cannot differentiate {mp.return_type}(); it supports "
+                    f"{names}. Use diff_method='backprop' (shots=None) for {mp.return_type}()")
+        if method == "backprop" and not tape.shots.analytic:
+            raise DiffMethodError(
+                f"backprop needs shots=None (exact simulation), got shots={tape.shots}; use "
+                "diff_method='parameter-shift' for gradients with shots", diff_method=method)
+
+
+def gradient_expand(method: str, tape: QuantumTape) -> QuantumTape:
+    """Decompose gates the method cannot differentiate directly (e.g. Rot for adjoint)."""
+    if method != "adjoint":
+        return tape
+    return tape.expand(lambda op: not op.data or op.has_generator
+                       or op.name in ("StatePrep", "BasisState", "QubitUnitary"))
+
+
+def execute(tapes: Sequence[QuantumTape], device, diff_method="best", interface="autograd",
+            gradient_kwargs: dict | None = None, max_diff: int = 1) -> list:
+    """Run tapes on a device; with gradients registered for ``interface`` where needed."""
+    tapes = list(tapes)
+    if interface in (None, "numpy") or diff_method is None:
+        return device.execute(tapes)
+    adapter = importlib.import_module(ADAPTERS[interface]) if interface in ADAPTERS else None
+    if adapter is None or not any(adapter.trainable_indices(t) for t in tapes):
+        return device.execute(tapes)  # nothing to differentiate: plain forward pass
+    method = resolve_method(diff_method, device, interface, tapes)
+    tapes = [gradient_expand(method, t) for t in tapes]
+    validate_tapes(method, tapes, device)
+    if method == "backprop":
+        return device.execute(tapes)
+    from kettle.interfaces.jacobian import jacobian_fn
+
+    jac_fn = jacobian_fn(method, device, gradient_kwargs or {})
+    return adapter.execute(tapes, device, jac_fn, max_diff)

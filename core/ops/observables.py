@@ -171,7 +171,10 @@ class Hamiltonian(Observable):
 
     def __init__(self, coeffs: Sequence, observables: Sequence[Observable], *, id=None):
         observables = list(observables)
-        coeffs = list(coeffs) if not hasattr(coeffs, "shape") else [coeffs[i] for i in range(len(observables))]
+        # Index arrays along their first axis (their own length, not the number of observables) so
+        # that a length mismatch is reported below instead of silently dropping coefficients.
+        coeffs = list(coeffs) if not hasattr(coeffs, "shape") else \
+            [coeffs[i] for i in range(qmath.shape(coeffs)[0])]
         if len(coeffs) != len(observables):
             raise OperatorError(
                 f"Hamiltonian needs one coefficient per observable, got {len(coeffs)} coefficients "

@@ -115,6 +115,9 @@ class Rot(Operation):
     def compute_decomposition(phi, theta, omega, wires):
         return [RZ(phi, wires=wires), RY(theta, wires=wires), RZ(omega, wires=wires)]
 
+    #: each angle enters through one single-qubit rotation
+    parameter_frequencies = [(1.0,), (1.0,), (1.0,)]
+
     def adjoint(self):
         phi, theta, omega = self.data
         return Rot.unqueued(-omega, -theta, -phi, wires=self.wires)
@@ -214,6 +217,9 @@ class CRot(Operation):
         return [RZ((phi - omega) / 2, wires=t), CNOT(wires=[c, t]),
                 RZ(-(phi + omega) / 2, wires=t), RY(-theta / 2, wires=t), CNOT(wires=[c, t]),
                 RY(theta / 2, wires=t), RZ(omega, wires=t)]
+
+    #: each angle enters through one controlled single-qubit rotation
+    parameter_frequencies = [(0.5, 1.0), (0.5, 1.0), (0.5, 1.0)]
 
     def adjoint(self):
         phi, theta, omega = self.data

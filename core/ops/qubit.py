@@ -32,7 +32,7 @@ class _Constant(Operation):
 
 class _SelfInverse(_Constant):
     def adjoint(self):
-        return type(self)(wires=self.wires)
+        return type(self).unqueued(wires=self.wires)
 
 
 class Identity(Observable, _SelfInverse):

@@ -1,0 +1,110 @@
+"""``kettle.numpy``: NumPy through autograd, with arrays that carry ``requires_grad``.
+
+Arrays made through this module are :class:`tensor` objects (a NumPy array subclass) with
+``requires_grad=True`` unless told otherwise; ``kt.grad`` differentiates exactly those arguments.
+Every other function is autograd's NumPy, so functions written with it are differentiable.
+"""
+from __future__ import annotations
+
+import functools
+import sys
+import types
+
+import autograd.numpy as _anp
+import numpy as _np
+from autograd.extend import VSpace
+from autograd.numpy.numpy_boxes import ArrayBox
+from autograd.numpy.numpy_vspaces import ArrayVSpace
+from autograd.numpy import *  # noqa: F401,F403  (autograd's NumPy is the public surface)
+
+
+class tensor(_np.ndarray):
+    """A NumPy array with a ``requires_grad`` flag (True by default).
+
+    Example:
+        >>> from kettle import numpy as np
+        >>> x = np.array([0.1, 0.2])            # requires_grad=True
+        >>> y = np.array(0.5, requires_grad=False)
+    """
+
+    def __new__(cls, input_array, *args, requires_grad: bool = True, **kwargs):
+        obj = _np.asarray(input_array, *args, **kwargs).view(cls)
+        obj.requires_grad = requires_grad
+        return obj
+
+    def __array_finalize__(self, obj):
+        self.requires_grad = getattr(obj, "requires_grad", True)
+
+    def __repr__(self):
+        body = repr(self.view(_np.ndarray))
+        return f"tensor({body[6:-1] if body.startswith('array(') else body}, requires_grad={self.requires_grad})"
+
+    def __reduce__(self):  # keep requires_grad through pickling
+        ctor, args, state = super().__reduce__()
+        return ctor, args, (state, self.requires_grad)
+
+    def __setstate__(self, state):
+        base, self.requires_grad = state
+        super().__setstate__(base)
+
+    def __getitem__(self, index):
+        out = super().__getitem__(index)
+        if not isinstance(out, _np.ndarray):  # scalars keep the flag as 0-d tensors
+            out = tensor(out, requires_grad=self.requires_grad)
+        return out
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def numpy(self) -> _np.ndarray:
+        """A plain NumPy array view."""
+        return self.view(_np.ndarray)
+
+    def unwrap(self):
+        """A plain NumPy array, or a Python scalar for 0-d tensors."""
+        return self.item() if self.ndim == 0 else self.view(_np.ndarray)
+
+    def __hash__(self):
+        if self.ndim == 0:
+            return hash(self.item())
+        raise TypeError("unhashable type: 'tensor'")
+
+
+ArrayBox.register(tensor)
+VSpace.register(tensor, lambda x: ArrayVSpace(x))
+
+
+def _returns_tensor(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, requires_grad: bool = True, **kwargs):
+        out = fn(*args, **kwargs)
+        if isinstance(out, ArrayBox):
+            return out
+        return tensor(out, requires_grad=requires_grad)
+
+    return wrapper
+
+
+for _name in ["array", "asarray", "zeros", "ones", "empty", "full", "eye", "identity", "arange",
+              "linspace", "logspace", "zeros_like", "ones_like", "full_like", "empty_like",
+              "diag", "stack", "hstack", "vstack", "concatenate"]:
+    globals()[_name] = _returns_tensor(getattr(_anp, _name))
+
+
+class _RandomModule(types.ModuleType):
+    """``kettle.numpy.random``: NumPy's random functions returning trainable tensors."""
+
+    def __getattr__(self, name):
+        attr = getattr(_np.random, name)
+        if callable(attr) and not isinstance(attr, type) and name not in ("seed", "default_rng",
+                                                                          "get_state", "set_state"):
+            return _returns_tensor(attr)
+        return attr
+
+
+random = _RandomModule(__name__ + ".random")
+
+# ``import kettle.numpy`` names this module (a root-level numpy.py would shadow NumPy itself).
+sys.modules.setdefault("kettle.numpy", sys.modules[__name__])
+sys.modules.setdefault("kettle.numpy.random", random)

@@ -1,0 +1,68 @@
+"""Finite-difference gradients: forward, backward or central stencils of any order."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from kettle.core.tape import QuantumTape
+from kettle.gradients import rules
+from kettle.gradients.transform import check_differentiable, gradient_transform, per_shot_entry
+
+DEFAULT_H = 1e-7
+
+
+@gradient_transform
+def finite_diff(tape: QuantumTape, argnum: Sequence[int] | None = None, h: float = DEFAULT_H,
+                approx_order: int = 1, strategy: str = "forward", f0=None):
+    """Finite-difference Jacobian of a tape.
+
+    Args:
+        tape: the circuit; its ``trainable_params`` are differentiated.
+        argnum: indices (into the trainable parameters) to differentiate; others get zeros.
+        h: step size.
+        approx_order: order of the truncation error (1 or 2; central differences are 2nd order).
+        strategy: "forward", "backward" or "center".
+        f0: results of the unshifted tape, if already known.
+
+    Returns:
+        ``(tapes, fn)``.
+    """
+    if not (isinstance(h, (int, float)) and h > 0):
+        raise ValueError(f"finite-difference step h must be a positive number, got {h!r}")
+    check_differentiable(tape, "finite-diff", {})
+    coeffs, steps = rules.finite_diff_stencil(int(approx_order), strategy)
+    n = len(tape.trainable_params)
+    selected = list(range(n)) if argnum is None else [int(a) for a in argnum]
+    needs_f0 = 0 in steps and f0 is None
+    tapes: list[QuantumTape] = [tape] if needs_f0 else []
+    slots = {}
+    params = tape.get_parameters()
+    for t in selected:
+        start = len(tapes)
+        for s in steps:
+            if s != 0:
+                tapes.append(tape.bind_new_parameters([params[t] + s * h], [tape.trainable_params[t]]))
+        slots[t] = start
+
+    def processing(results):
+        results = list(results)
+        base = results[0] if needs_f0 else f0
+        ref = base if base is not None else results[0]
+        out = []
+        for k in range(len(tape.measurements)):
+            row = []
+            for t in range(n):
+                if t not in slots:
+                    row.append(0 * ref[k])
+                    continue
+                values, i = [], slots[t]
+                for s in steps:
+                    if s == 0:
+                        values.append(base[k])
+                    else:
+                        values.append(results[i][k])
+                        i += 1
+                row.append(rules.combine([c / h for c in coeffs], values))
+            out.append(tuple(row))
+        return tuple(out)
+
+    return tapes, per_shot_entry(tape, processing)

@@ -1,0 +1,110 @@
+"""Shared machinery of gradient transforms: validation, tape/QNode dispatch, result layout.
+
+A gradient transform is pure: ``transform(tape, **options) -> (tapes, fn)``; ``fn(results)`` turns
+the results of ``tapes`` into the Jacobian of the tape: a tuple over measurements of tuples over
+trainable parameters (one more tuple level outside for shot vectors). Applied to a QNode, the
+transform gives a function of the QNode's arguments returning, per measurement, an array of shape
+``measurement shape + (number of trainable gate parameters,)``.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import autoray as ar
+
+from kettle.core import qmath
+from kettle.core.measurements import CountsMP, SampleMP
+from kettle.core.tape import QuantumTape
+from kettle.errors import NonDifferentiableError
+
+
+def check_differentiable(tape: QuantumTape, method: str, unsupported: dict[type, str]) -> None:
+    for mp in tape.measurements:
+        if isinstance(mp, (SampleMP, CountsMP)):
+            raise NonDifferentiableError(
+                f"{mp.return_type}() is not differentiable: samples are random outcomes, not smooth "
+                "functions of the parameters; differentiate expval, var or probs instead")
+        for cls, hint in unsupported.items():
+            if isinstance(mp, cls):
+                raise NonDifferentiableError(
+                    f"{method} cannot differentiate {mp.return_type}(); {hint}")
+
+
+def per_shot_entry(tape: QuantumTape, fn: Callable) -> Callable:
+    """Apply a single-shot-setting post-processing to each shot-vector entry."""
+    if not tape.shots.has_vector:
+        return fn
+
+    def split(results):
+        n = len(tape.shots.vector)
+        return tuple(fn([r[k] for r in results]) for k in range(n))
+
+    return split
+
+
+def trainable_indices(tape: QuantumTape) -> list[int]:
+    """Gate parameters that require gradients; all gate parameters when no value says either way.
+
+    Parameters of measured observables are never selected (gradients are with respect to gates).
+    """
+    n_gate = sum(len(op.data) for op in tape.operations)
+    params = tape.get_parameters(trainable_only=False)[:n_gate]
+    marked = [i for i, p in enumerate(params) if _requires_grad(p)]
+    if marked:
+        return marked
+    return [i for i, p in enumerate(params) if _requires_grad(p) is None]
+
+
+def _requires_grad(p: Any) -> bool | None:
+    flag = getattr(p, "requires_grad", None)
+    if flag is not None:
+        return bool(flag)
+    if qmath.backend_of(p) in ("autograd", "jax", "tf"):
+        return True
+    if isinstance(p, (int, float)) or qmath.backend_of(p) == "numpy":
+        return None
+    return None
+
+
+def stack_jacobian(jac: tuple, single_measurement: bool):
+    """Tuple over measurements of tuples over parameters → arrays with the parameter axis last."""
+    out = []
+    for per_param in jac:
+        if len(per_param) == 0:
+            out.append(per_param)
+            continue
+        out.append(ar.do("stack", list(per_param), axis=-1, like=per_param[0]))
+    return out[0] if single_measurement else tuple(out)
+
+
+def gradient_transform(transform: Callable) -> Callable:
+    """Make ``transform(tape, ...)`` also accept a QNode (returning a Jacobian function)."""
+
+    @functools.wraps(transform)
+    def wrapper(target, *t_args, **t_kwargs):
+        from kettle.core.qnode import QNode
+
+        if isinstance(target, QuantumTape):
+            return transform(target, *t_args, **t_kwargs)
+        if isinstance(target, QNode):
+            return _qnode_jacobian(target, transform, t_args, t_kwargs)
+        raise TypeError(f"{transform.__name__} takes a QuantumTape or a QNode, got {target!r}")
+
+    return wrapper
+
+
+def _qnode_jacobian(qnode, transform, t_args, t_kwargs) -> Callable:
+    @functools.wraps(qnode)
+    def jacobian_fn(*args, **kwargs):
+        tape = qnode.device.preprocess(qnode.construct(args, kwargs))
+        tape.trainable_params = trainable_indices(tape)
+        tapes, fn = transform(tape, *t_args, **t_kwargs)
+        jac = fn(qnode.device.execute(tapes))
+        single = not isinstance(qnode._structure, (list, tuple))
+        if tape.shots.has_vector:
+            return tuple(stack_jacobian(j, single) for j in jac)
+        res = stack_jacobian(jac, single)
+        return list(res) if isinstance(qnode._structure, list) else res
+
+    return jacobian_fn

@@ -1,0 +1,49 @@
+"""Jacobians of tapes by each non-backprop method, in the tape-level layout of gradients/transform.py.
+
+Every framework adapter calls :func:`jacobian_fn` and only converts arrays and registers the result
+with its framework's autodiff.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Callable, Sequence
+
+from kettle.core.tape import QuantumTape
+from kettle.errors import DiffMethodError
+
+
+def jacobian_fn(method: str, device, gradient_kwargs: dict) -> Callable:
+    """A function ``(tapes, execute_fn) -> list of Jacobians``.
+
+    ``execute_fn`` runs the gradient tapes; adapters pass a differentiable one for higher order.
+    """
+    from kettle import gradients
+
+    if method in ("parameter-shift", "finite-diff", "spsa"):
+        transform = {"parameter-shift": gradients.param_shift, "finite-diff": gradients.finite_diff,
+                     "spsa": gradients.spsa_grad}[method]
+        allowed = {"parameter-shift": {"shifts"},
+                   "finite-diff": {"h", "approx_order", "strategy"},
+                   "spsa": {"h", "num_directions", "sampler_rng"}}[method]
+        options = {k: v for k, v in gradient_kwargs.items() if k in allowed}
+
+        def by_transform(tapes: Sequence[QuantumTape], execute_fn: Callable) -> list:
+            pairs = [transform(t, **options) for t in tapes]
+            flat = [g for tps, _ in pairs for g in tps]
+            results = execute_fn(flat) if flat else []
+            out, i = [], 0
+            for tps, fn in pairs:
+                out.append(fn(results[i:i + len(tps)]))
+                i += len(tps)
+            return out
+
+        return by_transform
+    if method in ("adjoint", "device"):
+        def by_device(tapes: Sequence[QuantumTape], execute_fn: Callable) -> list:
+            if method == "adjoint" and any(not t.shots.analytic for t in tapes):
+                warnings.warn("adjoint differentiation ignores shots: the gradient is analytic while "
+                              "the forward values are sampled", UserWarning, stacklevel=4)
+            return device.compute_derivatives(tapes, method)
+
+        return by_device
+    raise DiffMethodError(f"no Jacobian rule for diff_method={method!r}", diff_method=method)
