@@ -49,19 +49,19 @@ def _diagonal(state, diag, axes, n):
 
 
 def _one_qubit(state, mat, axis, n):
+    # The state as (left, 2, right) blocks; the fastest contraction depends on the inner size:
+    # a BLAS matmul against kron(Mᵀ, I_right) for small right, einsum for medium, and a
+    # broadcast matmul M @ block for large right (measured on 20 qubits, see benchmarks/).
     left, right = 2 ** axis, 2 ** (n - axis - 1)
     x = state.reshape(left, 2, right)
-    if right == 1:
-        return (x.reshape(left, 2) @ mat.T).reshape(state.shape)
-    if right >= 64:
+    if state.size <= 4096:  # small states: per-call overhead dominates
         return np.matmul(mat, x).reshape(state.shape)
-    out = np.empty_like(x)
-    x0, x1 = x[:, 0, :], x[:, 1, :]
-    np.multiply(mat[0, 0], x0, out=out[:, 0, :])
-    out[:, 0, :] += mat[0, 1] * x1
-    np.multiply(mat[1, 0], x0, out=out[:, 1, :])
-    out[:, 1, :] += mat[1, 1] * x1
-    return out.reshape(state.shape)
+    if right <= 16:
+        block = np.kron(mat.T, np.eye(right, dtype=mat.dtype))
+        return (x.reshape(left, 2 * right) @ block).reshape(state.shape)
+    if right < 64:
+        return np.einsum("ij,ajb->aib", mat, x).reshape(state.shape)
+    return np.matmul(mat, x).reshape(state.shape)
 
 
 def _controlled_flip(state, axes, n_controls):
