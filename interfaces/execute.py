@@ -28,7 +28,12 @@ INTERFACE_NAMES = {
 }
 
 #: interface -> module of its adapter (imported only when that framework is in use).
-ADAPTERS = {"autograd": "kettle.interfaces.autograd"}
+ADAPTERS = {
+    "autograd": "kettle.interfaces.autograd",
+    "torch": "kettle.interfaces.torch",
+    "tf": "kettle.interfaces.tensorflow",
+    "jax": "kettle.interfaces.jax",
+}
 
 
 def canonical_interface(name) -> str | None:

@@ -1,0 +1,93 @@
+"""Bookkeeping shared by the framework adapters: bind parameters, flatten results, VJP columns.
+
+Adapters pass every result of every tape across the framework boundary as one flat real vector;
+these helpers build it, rebuild the nested result structure, and contract Jacobians with the
+incoming cotangent. They work on any framework's arrays through autoray.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import autoray as ar
+import numpy as np
+
+from kettle.core import qmath
+from kettle.core.tape import QuantumTape
+
+
+class Shape(tuple):
+    """Shape of one result leaf (a tuple that is not a container of results)."""
+
+
+def leaves(res) -> list:
+    if isinstance(res, (tuple, list)) and not isinstance(res, Shape):
+        return [leaf for r in res for leaf in leaves(r)]
+    return [res]
+
+
+def shapes(res):
+    if isinstance(res, (tuple, list)):
+        return tuple(shapes(r) for r in res)
+    return Shape(np.shape(res))
+
+
+def rebuild(template, it):
+    if isinstance(template, (tuple, list)) and not isinstance(template, Shape):
+        return type(template)(rebuild(t, it) for t in template)
+    return next(it)
+
+
+def size_of(template) -> int:
+    return sum(int(np.prod(s)) for s in leaves(template))
+
+
+def bind(tapes: Sequence[QuantumTape], params: Sequence) -> list[QuantumTape]:
+    """Tapes with their trainable parameters replaced, in order, by ``params``."""
+    out, i = [], 0
+    for t in tapes:
+        n = len(t.trainable_params)
+        out.append(t.bind_new_parameters(list(params[i:i + n])) if n else t)
+        i += n
+    return out
+
+
+def flat_numpy(results, dtype) -> np.ndarray:
+    parts = [np.ravel(np.asarray(x, dtype=dtype)) for r in results for x in leaves(r)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def unflatten(flat, templates) -> list:
+    """Nested per-tape results from one flat vector (differentiable slicing and reshapes)."""
+    out, start = [], 0
+    for tmpl in templates:
+        pieces = []
+        for shape in leaves(tmpl):
+            size = int(np.prod(shape))
+            pieces.append(ar.do("reshape", flat[start:start + size], tuple(shape)))
+            start += size
+        out.append(rebuild(tmpl, iter(pieces)))
+    return out
+
+
+def columns(jac, n_params: int) -> list:
+    """Per trainable parameter, the flattened derivative of every result leaf (tape layout)."""
+    def per_param(j, t):
+        if isinstance(j, tuple) and j and isinstance(j[0], tuple) and j[0] and isinstance(j[0][0], tuple):
+            return [x for entry in j for x in per_param(entry, t)]  # shot-vector entries
+        return [ar.do("reshape", row[t], (-1,)) for row in j]
+
+    return [ar.do("concatenate", per_param(jac, t), axis=0) for t in range(n_params)]
+
+
+def vjp(g, tapes, jacs, templates) -> list:
+    """⟨g, ∂results/∂θ⟩ for every trainable parameter of every tape, in order."""
+    grads, offset = [], 0
+    for t, jac, tmpl in zip(tapes, jacs, templates):
+        size = size_of(tmpl)
+        seg = g[offset:offset + size]
+        for col in columns(jac, len(t.trainable_params)):
+            if ar.infer_backend(col) == "numpy" and ar.infer_backend(seg) not in ("numpy", "autograd"):
+                col = qmath.convert_like(col, seg)
+            grads.append(ar.do("sum", seg * col))
+        offset += size
+    return grads

@@ -1,0 +1,61 @@
+"""PyTorch adapter: the quantum Jacobian registered through ``torch.autograd.Function``.
+
+Circuits run on NumPy copies of the parameters; results come back as tensors on the parameters'
+device and dtype. With ``max_diff=2`` the backward pass runs its gradient tapes through this adapter
+again, so ``create_graph=True`` (e.g. ``torch.autograd.functional.hessian``) works.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from kettle.core.tape import QuantumTape
+from kettle.interfaces import flatten
+
+
+def trainable_indices(tape: QuantumTape) -> list[int]:
+    return [i for i, p in enumerate(tape.get_parameters(trainable_only=False))
+            if isinstance(p, torch.Tensor) and p.requires_grad]
+
+
+def _numpy(params) -> list:
+    return [p.detach().cpu().numpy() if isinstance(p, torch.Tensor) else p for p in params]
+
+
+def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: int = 1) -> list:
+    for t in tapes:
+        t.trainable_params = trainable_indices(t)
+    params = [p for t in tapes for p in t.get_parameters()]
+    info = {"tapes": tuple(tapes), "device": device, "jac_fn": jac_fn, "max_diff": max_diff,
+            "templates": []}
+    flat = _Execute.apply(info, *params)
+    return flatten.unflatten(flat, info["templates"])
+
+
+class _Execute(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, info, *params):
+        ctx.info = info
+        ctx.save_for_backward(*params)
+        results = info["device"].execute(flatten.bind(info["tapes"], _numpy(params)))
+        info["templates"][:] = [flatten.shapes(r) for r in results]
+        dtype = params[0].dtype if params else torch.float64
+        flat = flatten.flat_numpy(results, np.float32 if dtype == torch.float32 else np.float64)
+        return torch.as_tensor(flat, device=params[0].device if params else None)
+
+    @staticmethod
+    def backward(ctx, g):
+        info = ctx.info
+        params = ctx.saved_tensors
+        device, jac_fn = info["device"], info["jac_fn"]
+        if info["max_diff"] > 1 and torch.is_grad_enabled():
+            bound = flatten.bind(info["tapes"], params)
+            jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, info["max_diff"] - 1))
+        else:
+            bound = flatten.bind(info["tapes"], _numpy(params))
+            jacs = jac_fn(bound, device.execute)
+        grads = flatten.vjp(g, bound, jacs, info["templates"])
+        grads = [gr.to(p.dtype).reshape(p.shape) for gr, p in zip(grads, params)]
+        return (None, *grads)
