@@ -106,7 +106,8 @@ def convert_like(x: Any, like: Any, dtype: str | None = None) -> Any:
         return np.asarray(x, dtype=target)
     if backend == "autograd":
         return np.asarray(x, dtype=target) if not hasattr(x, "_value") else x
-    out = ar.do("asarray", np.asarray(x, dtype=target), like=backend)
+    # a copy: read-only NumPy views (np.diag, broadcasts) must not become shared framework memory
+    out = ar.do("asarray", np.array(x, dtype=target), like=backend)
     return _to_device(out, like)
 
 
