@@ -165,11 +165,14 @@ def purity(mp, view: StateView):
 
 def entropy_of(rho: Any, log_base: float | None) -> Any:
     """−Σ λ log λ of a density matrix, in units of ``log_base`` (natural log when None)."""
-    lam = ar.do("linalg.eigvalsh", rho)
+    # eigh, not eigvalsh: autograd has no derivative rule for eigvalsh; eigh's rule skips the
+    # eigenvector term when only eigenvalues are used, so degenerate spectra stay finite
+    lam = ar.do("linalg.eigh", rho)[0]
     lam = anp.real(lam)
     tiny = 1e-15
-    safe = ar.do("where", lam > tiny, lam, anp.ones_like(lam))
-    terms = ar.do("where", lam > tiny, -lam * anp.log(safe), anp.zeros_like(lam))
+    # like=lam: the condition is a plain boolean array and would dispatch to NumPy
+    safe = ar.do("where", lam > tiny, lam, anp.ones_like(lam), like=lam)
+    terms = ar.do("where", lam > tiny, -lam * anp.log(safe), anp.zeros_like(lam), like=lam)
     s = anp.sum(terms, axis=-1)
     # a Python float keeps float32 entropies float32 (np.log gives a float64 NumPy scalar)
     return s / float(np.log(log_base)) if log_base else s

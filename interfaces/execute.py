@@ -134,6 +134,9 @@ def execute(tapes: Sequence[QuantumTape], device, diff_method="best", interface=
     adapter = importlib.import_module(ADAPTERS[interface]) if interface in ADAPTERS else None
     if adapter is None or not any(adapter.trainable_indices(t) for t in tapes):
         return device.execute(tapes)  # nothing to differentiate: plain forward pass
+    if not getattr(adapter, "PRECISE_TRAINABILITY", True) and any(
+            isinstance(mp, (m.SampleMP, m.CountsMP)) for t in tapes for mp in t.measurements):
+        return device.execute(tapes)
     method = resolve_method(diff_method, device, interface, tapes)
     tapes = [gradient_expand(method, t) for t in tapes]
     validate_tapes(method, tapes, device)

@@ -17,8 +17,9 @@ from kettle.interfaces import flatten
 
 
 def trainable_indices(tape: QuantumTape) -> list[int]:
+    # concrete arrays are not being differentiated or compiled; tracers are
     return [i for i, p in enumerate(tape.get_parameters(trainable_only=False))
-            if isinstance(p, jax.Array)]
+            if isinstance(p, jax.core.Tracer)]
 
 
 def result_template(tape: QuantumTape, n_wires: int):

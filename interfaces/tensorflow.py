@@ -14,6 +14,11 @@ from kettle.core.tape import QuantumTape
 from kettle.interfaces import flatten
 
 
+#: TF cannot tell whether a GradientTape watches a tensor, so every tensor counts as trainable;
+#: circuits returning samples then run forward only (TF gives None gradients for them).
+PRECISE_TRAINABILITY = False
+
+
 def trainable_indices(tape: QuantumTape) -> list[int]:
     return [i for i, p in enumerate(tape.get_parameters(trainable_only=False))
             if isinstance(p, (tf.Tensor, tf.Variable))]
