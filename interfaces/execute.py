@@ -89,10 +89,11 @@ def resolve_method(diff_method, device, interface: str, tapes: Sequence[QuantumT
 _PS_TYPES = (m.ExpectationMP, m.ProbabilityMP, m.VarianceMP)
 _SUPPORTED = {
     "backprop": None,  # everything but samples
-    "adjoint": (m.ExpectationMP,),
+    "adjoint": (m.ExpectationMP, m.VarianceMP, m.ProbabilityMP),
     "parameter-shift": _PS_TYPES,
-    "finite-diff": _PS_TYPES + (m.VnEntropyMP, m.MutualInfoMP, m.PurityMP),
-    "spsa": _PS_TYPES + (m.VnEntropyMP, m.MutualInfoMP, m.PurityMP),
+    "finite-diff": _PS_TYPES + (m.VnEntropyMP, m.MutualInfoMP, m.PurityMP, m.StateMP,
+                                m.DensityMatrixMP),
+    "spsa": _PS_TYPES + (m.VnEntropyMP, m.MutualInfoMP, m.PurityMP, m.StateMP, m.DensityMatrixMP),
     "device": None,
 }
 

@@ -18,6 +18,14 @@ from kettle.core.tape import QuantumTape
 class Shape(tuple):
     """Shape of one result leaf (a tuple that is not a container of results)."""
 
+    is_complex = False
+
+
+class ComplexShape(Shape):
+    """Shape of a complex leaf, carried as a real segment followed by an imaginary one."""
+
+    is_complex = True
+
 
 def leaves(res) -> list:
     if isinstance(res, (tuple, list)) and not isinstance(res, Shape):
@@ -28,7 +36,8 @@ def leaves(res) -> list:
 def shapes(res):
     if isinstance(res, (tuple, list)):
         return tuple(shapes(r) for r in res)
-    return Shape(np.shape(res))
+    cls = ComplexShape if qmath.dtype_name(res).startswith("complex") else Shape
+    return cls(np.shape(res))
 
 
 def rebuild(template, it):
@@ -38,7 +47,7 @@ def rebuild(template, it):
 
 
 def size_of(template) -> int:
-    return sum(int(np.prod(s)) for s in leaves(template))
+    return sum(int(np.prod(s)) * (2 if s.is_complex else 1) for s in leaves(template))
 
 
 def bind(tapes: Sequence[QuantumTape], params: Sequence) -> list[QuantumTape]:
@@ -52,8 +61,21 @@ def bind(tapes: Sequence[QuantumTape], params: Sequence) -> list[QuantumTape]:
 
 
 def flat_numpy(results, dtype) -> np.ndarray:
-    parts = [np.ravel(np.asarray(x, dtype=dtype)) for r in results for x in leaves(r)]
+    parts = []
+    for r in results:
+        for x in leaves(r):
+            x = np.asarray(x)
+            if np.iscomplexobj(x):
+                parts += [np.ravel(x.real.astype(dtype)), np.ravel(x.imag.astype(dtype))]
+            else:
+                parts.append(np.ravel(x.astype(dtype)))
     return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
+def _to_complex(re, im):
+    if ar.infer_backend(re) == "tensorflow":
+        return ar.do("complex", re, im, like="tensorflow")
+    return re + 1j * im
 
 
 def unflatten(flat, templates) -> list:
@@ -63,20 +85,32 @@ def unflatten(flat, templates) -> list:
         pieces = []
         for shape in leaves(tmpl):
             size = int(np.prod(shape))
-            pieces.append(ar.do("reshape", flat[start:start + size], tuple(shape)))
+            leaf = ar.do("reshape", flat[start:start + size], tuple(shape))
             start += size
+            if shape.is_complex:
+                leaf = _to_complex(leaf, ar.do("reshape", flat[start:start + size], tuple(shape)))
+                start += size
+            pieces.append(leaf)
         out.append(rebuild(tmpl, iter(pieces)))
     return out
 
 
-def columns(jac, n_params: int) -> list:
-    """Per trainable parameter, the flattened derivative of every result leaf (tape layout)."""
+def columns(jac, n_params: int, template) -> list:
+    """Per trainable parameter, the flattened derivative of every result leaf (tape layout), with
+    complex leaves split into real and imaginary segments like the results."""
     def per_param(j, t):
         if isinstance(j, tuple) and j and isinstance(j[0], tuple) and j[0] and isinstance(j[0][0], tuple):
             return [x for entry in j for x in per_param(entry, t)]  # shot-vector entries
         return [ar.do("reshape", row[t], (-1,)) for row in j]
 
-    return [ar.do("concatenate", per_param(jac, t), axis=0) for t in range(n_params)]
+    kinds = [s.is_complex for s in leaves(template)]
+    out = []
+    for t in range(n_params):
+        parts = []
+        for col, is_complex in zip(per_param(jac, t), kinds):
+            parts += [ar.numpy.real(col), ar.numpy.imag(col)] if is_complex else [col]
+        out.append(ar.do("concatenate", parts, axis=0))
+    return out
 
 
 def vjp(g, tapes, jacs, templates) -> list:
@@ -85,7 +119,7 @@ def vjp(g, tapes, jacs, templates) -> list:
     for t, jac, tmpl in zip(tapes, jacs, templates):
         size = size_of(tmpl)
         seg = g[offset:offset + size]
-        for col in columns(jac, len(t.trainable_params)):
+        for col in columns(jac, len(t.trainable_params), tmpl):
             if ar.infer_backend(col) == "numpy" and ar.infer_backend(seg) not in ("numpy", "autograd"):
                 col = qmath.convert_like(col, seg)
             grads.append(ar.do("sum", seg * col))

@@ -30,6 +30,11 @@ def result_template(tape: QuantumTape, n_wires: int):
         if isinstance(mp, m.ProbabilityMP):
             k = len(mp.wires) or n_wires
             return flatten.Shape(lead + (2 ** k,))
+        if isinstance(mp, m.StateMP):
+            return flatten.ComplexShape(lead + (2 ** n_wires,))
+        if isinstance(mp, m.DensityMatrixMP):
+            d = 2 ** len(mp.wires)
+            return flatten.ComplexShape(lead + (d, d))
         return flatten.Shape(lead)
 
     per_entry = tuple(one(mp) for mp in tape.measurements)
