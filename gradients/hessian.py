@@ -9,7 +9,7 @@ from kettle.core.tape import QuantumTape
 from kettle.errors import NonDifferentiableError
 from kettle.gradients import rules
 from kettle.gradients.param_shift import _UNSUPPORTED, frequencies_of
-from kettle.gradients.transform import check_differentiable, gradient_transform
+from kettle.gradients.transform import check_differentiable, gradient_transform, per_shot_entry
 from kettle.core import measurements as m
 
 
@@ -22,9 +22,10 @@ def param_shift_hessian(tape: QuantumTape, argnum: Sequence[int] | None = None):
     """
     check_differentiable(tape, "param_shift_hessian", _UNSUPPORTED)
     for mp in tape.measurements:
-        if isinstance(mp, m.VarianceMP):
-            raise NonDifferentiableError("param_shift_hessian supports expval and probs; var is a "
-                                         "nonlinear function of expectations")
+        if not isinstance(mp, (m.ExpectationMP, m.ProbabilityMP, m.DensityMatrixMP)):
+            raise NonDifferentiableError(
+                f"param_shift_hessian supports expval, probs and density_matrix (linear in the "
+                f"state); {mp.return_type}() is not")
     n = len(tape.trainable_params)
     selected = list(range(n)) if argnum is None else [int(a) for a in argnum]
     recipes = {}
@@ -70,4 +71,4 @@ def param_shift_hessian(tape: QuantumTape, argnum: Sequence[int] | None = None):
             out.append(ar.do("stack", rows, axis=-1, like=ref))
         return out[0] if len(out) == 1 else tuple(out)
 
-    return tapes, processing
+    return tapes, per_shot_entry(tape, processing)

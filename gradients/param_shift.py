@@ -11,16 +11,15 @@ from kettle.core import queuing
 from kettle.core.ops.observables import Hamiltonian, Hermitian, Tensor
 from kettle.core.tape import QuantumTape
 from kettle.errors import GeneratorUndefinedError
-from kettle.gradients import rules
-from kettle.gradients.transform import check_differentiable, gradient_transform, per_shot_entry
+from kettle.gradients import chain, rules
+from kettle.gradients.transform import check_differentiable, gradient_transform
 
-#: measurements whose derivative is not linear in the state and not built here.
+#: measurements without a shift rule: amplitudes are not expectation values.
 _UNSUPPORTED = {
-    m.StateMP: "the state is complex; use backprop, or differentiate a real function of it",
-    m.VnEntropyMP: "use diff_method='finite-diff' or 'backprop'",
-    m.MutualInfoMP: "use diff_method='finite-diff' or 'backprop'",
-    m.PurityMP: "use diff_method='finite-diff' or 'backprop'",
+    m.StateMP: "amplitudes are not expectation values; use diff_method='backprop' or 'finite-diff'",
 }
+#: measurements computed from a reduced density matrix ρ: measured as ρ, then the chain rule.
+_FROM_RHO = (m.PurityMP, m.VnEntropyMP, m.MutualInfoMP)
 _INVOLUTORY = {"PauliX", "PauliY", "PauliZ", "Hadamard", "Identity"}
 
 
@@ -48,11 +47,16 @@ def _is_involutory(obs) -> bool:
 
 
 def _linearize(tape: QuantumTape):
-    """var(O) → expval(O) plus expval(O²) where O² ≠ I. Returns the tape and per-var bookkeeping."""
+    """Rewrite nonlinear measurements as linear ones: var(O) → expval(O) plus expval(O²) where
+    O² ≠ I; purity, vn_entropy and mutual_info → density_matrix. Returns the tape and a plan
+    entry per original measurement."""
     meas, extra, plan = [], [], []
     with queuing.stop_recording():
         for mp in tape.measurements:
-            if isinstance(mp, m.VarianceMP):
+            if isinstance(mp, _FROM_RHO):
+                meas.append(m.DensityMatrixMP(wires=mp.wires))
+                plan.append(("rho", mp))
+            elif isinstance(mp, m.VarianceMP):
                 meas.append(m.ExpectationMP(mp.obs))
                 if _is_involutory(mp.obs):
                     plan.append(("var", None))
@@ -67,9 +71,19 @@ def _linearize(tape: QuantumTape):
     return new, plan
 
 
+def _from_rho(mp, rho, drho):
+    """Derivative of a ρ-derived measurement from ρ and ∂ρ."""
+    if isinstance(mp, m.PurityMP):
+        return chain.purity_derivative(rho, drho)
+    if isinstance(mp, m.VnEntropyMP):
+        return chain.entropy_derivative(rho, drho, mp.log_base)
+    return chain.mutual_info_derivative(rho, drho, 2 ** len(mp.wires0), 2 ** len(mp.wires1),
+                                        mp.log_base)
+
+
 @gradient_transform
 def param_shift(tape: QuantumTape, argnum: Sequence[int] | None = None, shifts=None,
-                fallback_fn=None, f0=None):
+                fallback_fn=None):
     """Parameter-shift Jacobian of a tape.
 
     Args:
@@ -79,14 +93,13 @@ def param_shift(tape: QuantumTape, argnum: Sequence[int] | None = None, shifts=N
             shifts for a parameter with R frequencies).
         fallback_fn: transform for parameters without a shift rule (default: finite differences,
             with a warning).
-        f0: results of the unshifted tape, if already known (saves a circuit run).
 
     Returns:
         ``(tapes, fn)``: run the tapes (one batch) and pass the results to ``fn``.
     """
     check_differentiable(tape, "parameter-shift", _UNSUPPORTED)
-    has_var = any(isinstance(mp, m.VarianceMP) for mp in tape.measurements)
-    work, plan = _linearize(tape) if has_var else (tape, None)
+    nonlinear = any(isinstance(mp, (m.VarianceMP,) + _FROM_RHO) for mp in tape.measurements)
+    work, plan = _linearize(tape) if nonlinear else (tape, None)
     n = len(tape.trainable_params)
     selected = range(n) if argnum is None else [int(a) for a in argnum]
     recipes: dict[int, tuple] = {}
@@ -106,7 +119,8 @@ def param_shift(tape: QuantumTape, argnum: Sequence[int] | None = None, shifts=N
             warnings.warn(f"no parameter-shift rule for parameters of {', '.join(op_names)}; "
                           "falling back to finite differences for them", UserWarning, stacklevel=3)
     tapes: list[QuantumTape] = []
-    need_f0 = has_var and f0 is None
+    # var needs ⟨O⟩ at θ and the chain rules need ρ at θ: the tape's own results give neither
+    need_f0 = nonlinear
     if need_f0:
         tapes.append(work)
     slots: dict[int, tuple[int, int, tuple]] = {}
@@ -116,43 +130,51 @@ def param_shift(tape: QuantumTape, argnum: Sequence[int] | None = None, shifts=N
         for x in xs:
             tapes.append(work.bind_new_parameters([p + x], [work.trainable_params[t]]))
         slots[t] = (start, len(xs), coeffs)
-    fb_fn = None
+    if not tapes and not fallback and n:  # nothing selected: one run gives the zeros' shapes
+        tapes.append(work)
+    fb_start, fb_fn = len(tapes), None
     if fallback:
-        fb_tapes, fb_fn = fallback_fn(work, argnum=fallback)
-        fb_start = len(tapes)
+        # the fallback differentiates the original tape: var stays var (work's O² is a constant)
+        fb_tapes, fb_fn = fallback_fn(tape, argnum=fallback)
         tapes.extend(fb_tapes)
 
-    def processing(results):
-        results = list(results)
-        base = results[0] if need_f0 else f0
-        fb_jac = fb_fn(results[fb_start:]) if fb_fn is not None else None
-        zero_like = results[-1] if results else None
-        per_meas = []
-        n_meas = len(work.measurements)
-        for k in range(n_meas):
+    def processing(results, fb_jac):
+        base = results[0] if need_f0 else None
+
+        def shifted(k, t):  # derivative of work's measurement k by the shift rule
+            start, count, coeffs = slots[t]
+            return rules.combine(coeffs, [results[start + i][k] for i in range(count)])
+
+        out = []
+        for k in range(len(tape.measurements)):
+            kind, sq = plan[k] if plan is not None else ("lin", None)
             row = []
             for t in range(n):
                 if t in slots:
-                    start, count, coeffs = slots[t]
-                    row.append(rules.combine(coeffs, [results[start + i][k] for i in range(count)]))
-                elif fb_jac is not None and t in fallback:
+                    d = shifted(k, t)
+                    if kind == "var":  # ∂var = ∂⟨O²⟩ − 2⟨O⟩∂⟨O⟩, with ⟨O²⟩ = 1 for involutory O
+                        d = -2 * base[k] * d
+                        if sq is not None:
+                            d = d + shifted(sq, t)
+                    elif kind == "rho":
+                        d = _from_rho(sq, base[k], d)
+                    row.append(d)
+                elif t in fallback:
                     row.append(fb_jac[k][t])
+                elif kind == "rho":
+                    row.append(_from_rho(sq, base[k], 0 * base[k]))
                 else:
-                    row.append(0 * zero_like[k])
-            per_meas.append(tuple(row))
-        if plan is None:
-            return tuple(per_meas)
-        out = []
-        for k, (kind, sq) in enumerate(plan):
-            if kind == "lin":
-                out.append(per_meas[k])
-                continue
-            mean = base[k]
-            row = []
-            for t in range(n):
-                d = -2 * mean * per_meas[k][t]
-                row.append(d + per_meas[sq][t] if sq is not None else d)
+                    row.append(0 * results[-1][k])
             out.append(tuple(row))
         return tuple(out)
 
-    return tapes, per_shot_entry(tape, processing)
+    def fn(results):
+        results = list(results)
+        # the fallback's own post-processing splits shot-vector entries: call it on all results
+        fb_jac = fb_fn(results[fb_start:]) if fb_fn is not None else None
+        if not tape.shots.has_vector:
+            return processing(results, fb_jac)
+        return tuple(processing([r[s] for r in results], None if fb_jac is None else fb_jac[s])
+                     for s in range(len(tape.shots.vector)))
+
+    return tapes, fn

@@ -33,6 +33,11 @@ def shift_rule(frequencies: tuple[float, ...], shifts: tuple[float, ...] | None 
         if len(x) != R:
             raise ValueError(f"a rule for {R} frequencies needs {R} positive shifts, got {len(x)}")
     S = 2 * np.sin(np.outer(x, freqs))  # S[μ, l] = 2 sin(Ω_l x_μ)
+    if np.linalg.cond(S) > 1e10:  # e.g. Ω = (1, 3) at x = (π/4, 3π/4): sin(x) = sin(3x) for both
+        raise ValueError(
+            f"the shifts {tuple(float(v) for v in x)} cannot separate the frequencies "
+            f"{tuple(float(f) for f in freqs)} (singular shift-rule system); pass {R} other positive "
+            "shifts")
     coeffs = np.linalg.solve(S.T, freqs)  # c with Σ_μ c_μ S[μ, l] = Ω_l
     return tuple(np.concatenate([coeffs, -coeffs])), tuple(np.concatenate([x, -x]))
 

@@ -68,9 +68,18 @@ def _requires_grad(p: Any) -> bool | None:
 
 
 def stack_jacobian(jac: tuple, single_measurement: bool):
-    """Tuple over measurements of tuples over parameters → arrays with the parameter axis last."""
+    """Tuple over measurements of tuples over parameters → arrays with the parameter axis last.
+
+    Transforms whose tape-level result is already stacked per measurement (param_shift_hessian: one
+    array, or a tuple of arrays, of shape ``measurement shape + (P, P)``) pass through unchanged.
+    """
+    if not isinstance(jac, (tuple, list)):
+        return jac if single_measurement else (jac,)
     out = []
     for per_param in jac:
+        if not isinstance(per_param, (tuple, list)):
+            out.append(per_param)
+            continue
         if len(per_param) == 0:
             out.append(per_param)
             continue

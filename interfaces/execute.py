@@ -90,7 +90,7 @@ _PS_TYPES = (m.ExpectationMP, m.ProbabilityMP, m.VarianceMP)
 _SUPPORTED = {
     "backprop": None,  # everything but samples
     "adjoint": (m.ExpectationMP, m.VarianceMP, m.ProbabilityMP),
-    "parameter-shift": _PS_TYPES,
+    "parameter-shift": _PS_TYPES + (m.DensityMatrixMP, m.PurityMP, m.VnEntropyMP, m.MutualInfoMP),
     "finite-diff": _PS_TYPES + (m.VnEntropyMP, m.MutualInfoMP, m.PurityMP, m.StateMP,
                                 m.DensityMatrixMP),
     "spsa": _PS_TYPES + (m.VnEntropyMP, m.MutualInfoMP, m.PurityMP, m.StateMP, m.DensityMatrixMP),
@@ -118,12 +118,26 @@ def validate_tapes(method: str, tapes: Sequence[QuantumTape], device) -> None:
                 "diff_method='parameter-shift' for gradients with shots", diff_method=method)
 
 
+_STATE_PREPS = ("StatePrep", "BasisState")
+
+
+def _has_shift_rule(op) -> bool:
+    try:
+        op.parameter_frequencies
+    except Exception:  # no generator, no frequencies: no shift rule
+        return False
+    return True
+
+
 def gradient_expand(method: str, tape: QuantumTape) -> QuantumTape:
-    """Decompose gates the method cannot differentiate directly (e.g. Rot for adjoint)."""
-    if method != "adjoint":
-        return tape
-    return tape.expand(lambda op: not op.data or op.has_generator
-                       or op.name in ("StatePrep", "BasisState", "QubitUnitary"))
+    """Decompose gates the method cannot differentiate directly (e.g. Rot for adjoint, gates
+    without a shift rule for parameter-shift); what cannot be decomposed is left for the method's
+    own fallback or error."""
+    if method == "adjoint":
+        return tape.expand(lambda op: not op.data or op.has_generator or op.name in _STATE_PREPS)
+    if method == "parameter-shift":
+        return tape.expand(lambda op: not op.data or op.name in _STATE_PREPS or _has_shift_rule(op))
+    return tape
 
 
 def execute(tapes: Sequence[QuantumTape], device, diff_method="best", interface="autograd",

@@ -39,6 +39,9 @@ def test_required_cells_behave_as_promised():
     assert gen.run_cell(None, "backprop", "probs") == "error (DiffMethodError)"
     assert gen.run_cell(None, "parameter-shift", "probs") == "forward only ⚠"
     assert gen.run_cell("torch", "adjoint", "expval(Hermitian)") == "✓"
-    assert gen.run_cell("jax", "adjoint", "var") == "error (NonDifferentiableError)"
+    assert gen.run_cell("jax", "adjoint", "var") == "✓⁺"  # beyond the baseline
+    assert gen.run_cell("jax", "adjoint", "vn_entropy") == "error (NonDifferentiableError)"
+    assert gen.run_cell("torch", "parameter-shift", "mutual_info") == "✓⁺"
+    assert gen.run_cell("autograd", "parameter-shift", "state") == "error (NonDifferentiableError)"
     assert gen.run_cell("tf", "finite-diff", "mutual_info") == "✓"
     assert gen.run_cell("autograd", "backprop", "sample") == "error (NonDifferentiableError)"
