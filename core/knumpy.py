@@ -6,6 +6,7 @@ Every other function is autograd's NumPy, so functions written with it are diffe
 """
 from __future__ import annotations
 
+import builtins as _builtins
 import functools
 import sys
 import types
@@ -34,6 +35,24 @@ class tensor(_np.ndarray):
 
     def __array_finalize__(self, obj):
         self.requires_grad = getattr(obj, "requires_grad", True)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, out=None, **kwargs):
+        # the result is trainable when any operand is: ``constant + x`` must not drop x's flag
+        plain = [i.view(_np.ndarray) if isinstance(i, tensor) else i for i in inputs]
+        if out is not None:
+            kwargs["out"] = tuple(o.view(_np.ndarray) if isinstance(o, tensor) else o for o in out)
+        result = super().__array_ufunc__(ufunc, method, *plain, **kwargs)
+        if result is NotImplemented or method == "at":
+            return result
+        if out is not None:  # in place: the targets keep their own flags
+            return out[0] if len(out) == 1 else out
+        # the builtin: this module's ``any`` is NumPy's (star import)
+        flag = _builtins.any(i.requires_grad for i in inputs if isinstance(i, tensor))
+
+        def wrap(r):
+            return tensor(r, requires_grad=flag) if isinstance(r, (_np.ndarray, _np.generic)) else r
+
+        return tuple(wrap(r) for r in result) if isinstance(result, tuple) else wrap(result)
 
     def __repr__(self):
         body = repr(self.view(_np.ndarray))

@@ -92,10 +92,19 @@ def as_complex(x: Any, dtype: str | None = None) -> Any:
     target = dtype or _COMPLEX_OF.get(dtype_name(x), "complex128")
     if dtype_name(x) == target:
         return x
-    if ar.infer_backend(x) == "autograd":
-        # autograd's VJP of a product takes the real part for real inputs; astype would warn
-        return x * (1 + 0j)
+    maker = _REAL_TO_COMPLEX.get(ar.infer_backend(x))
+    if maker is not None and not dtype_name(x).startswith("complex"):
+        out = maker(x)
+        return out if dtype_name(out) == target else ar.astype(out, target)
     return ar.astype(x, target)
+
+
+#: real → complex constructions whose gradients need no complex → real cast (which warns):
+#: autograd's product VJP takes the real part; tf.complex's gradient is the real part.
+_REAL_TO_COMPLEX = {
+    "autograd": lambda x: x * (1 + 0j),
+    "tensorflow": lambda x: ar.do("complex", x, ar.do("zeros_like", x), like="tensorflow"),
+}
 
 
 def convert_like(x: Any, like: Any, dtype: str | None = None) -> Any:

@@ -35,6 +35,10 @@ class QNode:
     function itself takes a ``shots`` argument).
     """
 
+    # TF's autograph leaves objects carrying this marker unconverted: a QNode is plain Python that
+    # records a tape, and runs as written inside tf.function.
+    autograph_info__ = frozenset()
+
     def __init__(self, func: Callable, device, interface: Any = "auto", diff_method: Any = "best",
                  **gradient_kwargs: Any):
         from kettle.interfaces.execute import canonical_interface, validate_method

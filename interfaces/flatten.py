@@ -11,6 +11,7 @@ from typing import Sequence
 import autoray as ar
 import numpy as np
 
+from kettle.core import measurements as m
 from kettle.core import qmath
 from kettle.core.tape import QuantumTape
 
@@ -125,3 +126,24 @@ def vjp(g, tapes, jacs, templates) -> list:
             grads.append(ar.do("sum", seg * col))
         offset += size
     return grads
+
+
+def result_template(tape: QuantumTape, n_wires: int):
+    """Shapes of a tape's results, known before running it."""
+    lead = (tape.batch_size,) if tape.batch_size else ()
+
+    def one(mp):
+        if isinstance(mp, m.ProbabilityMP):
+            k = len(mp.wires) or n_wires
+            return Shape(lead + (2 ** k,))
+        if isinstance(mp, m.StateMP):
+            return ComplexShape(lead + (2 ** n_wires,))
+        if isinstance(mp, m.DensityMatrixMP):
+            d = 2 ** len(mp.wires)
+            return ComplexShape(lead + (d, d))
+        return Shape(lead)
+
+    per_entry = tuple(one(mp) for mp in tape.measurements)
+    if tape.shots.has_vector:
+        return tuple(per_entry for _ in tape.shots.vector)
+    return per_entry

@@ -1,7 +1,9 @@
-"""JAX adapter: the quantum Jacobian registered through ``jax.custom_vjp``.
+"""JAX adapter: the quantum Jacobian registered through ``jax.custom_jvp``.
 
-The circuit runs on the host through ``jax.pure_callback`` with result shapes known in advance,
-so the QNode also works under ``jax.jit``. Every JAX array among the tape parameters is trainable.
+Circuits run on the host through ``jax.pure_callback`` with result shapes known in advance, so QNodes
+work under ``jax.jit`` and ``jax.vmap``. The JVP rule multiplies the Jacobian by the tangents (JAX
+transposes it for reverse mode). With ``max_diff=2`` the Jacobian inside the rule is computed by
+running the gradient tapes through this adapter again, so ``jax.hessian`` works too.
 """
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from kettle.core import measurements as m
 from kettle.core.tape import QuantumTape
 from kettle.interfaces import flatten
 
@@ -22,56 +23,58 @@ def trainable_indices(tape: QuantumTape) -> list[int]:
             if isinstance(p, jax.core.Tracer)]
 
 
-def result_template(tape: QuantumTape, n_wires: int):
-    """Shapes of a tape's results, known before running it."""
-    lead = (tape.batch_size,) if tape.batch_size else ()
-
-    def one(mp):
-        if isinstance(mp, m.ProbabilityMP):
-            k = len(mp.wires) or n_wires
-            return flatten.Shape(lead + (2 ** k,))
-        if isinstance(mp, m.StateMP):
-            return flatten.ComplexShape(lead + (2 ** n_wires,))
-        if isinstance(mp, m.DensityMatrixMP):
-            d = 2 ** len(mp.wires)
-            return flatten.ComplexShape(lead + (d, d))
-        return flatten.Shape(lead)
-
-    per_entry = tuple(one(mp) for mp in tape.measurements)
-    if tape.shots.has_vector:
-        return tuple(per_entry for _ in tape.shots.vector)
-    return per_entry
+def _jacobian_matrix(tapes, jacs, templates):
+    """(flat output size, n params) matrix from tape-layout Jacobians."""
+    cols = [c for t, jac, tmpl in zip(tapes, jacs, templates)
+            for c in flatten.columns(jac, len(t.trainable_params), tmpl)]
+    row = 0
+    sizes = [flatten.size_of(tm) for tm in templates]
+    total = sum(sizes)
+    out = []
+    k = 0
+    for t, size in zip(tapes, sizes):
+        for _ in range(len(t.trainable_params)):
+            col = jnp.ravel(jnp.asarray(cols[k]))
+            out.append(jnp.zeros(total, col.dtype).at[row:row + size].set(col))
+            k += 1
+        row += size
+    return jnp.stack(out, axis=1) if out else jnp.zeros((total, 0))
 
 
 def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: int = 1) -> list:
     for t in tapes:
         t.trainable_params = trainable_indices(t)
     params = [p for t in tapes for p in t.get_parameters()]
-    templates = [result_template(t, len(device.wires)) for t in tapes]
+    templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
     size = sum(flatten.size_of(tm) for tm in templates)
     dtype = jnp.result_type(*params) if params else jnp.float64
     out_spec = jax.ShapeDtypeStruct((size,), dtype)
+    n = len(params)
 
     def host_forward(*values):
         results = device.execute(flatten.bind(tapes, [np.asarray(v) for v in values]))
         return flatten.flat_numpy(results, dtype)
 
-    def host_vjp(g, *values):
+    def host_jacobian(*values):
         bound = flatten.bind(tapes, [np.asarray(v) for v in values])
         jacs = jac_fn(bound, device.execute)
-        grads = flatten.vjp(np.asarray(g), bound, jacs, templates)
-        return tuple(np.asarray(gr, dtype=v.dtype).reshape(np.shape(v)) for gr, v in zip(grads, values))
+        return np.asarray(_jacobian_matrix(bound, jacs, templates), dtype=dtype)
 
-    @jax.custom_vjp
+    @jax.custom_jvp
     def run(*args):
         return jax.pure_callback(host_forward, out_spec, *args, vmap_method="sequential")
 
-    def fwd(*args):
-        return run(*args), args
+    @run.defjvp
+    def run_jvp(primals, tangents):
+        out = run(*primals)
+        if max_diff > 1:  # a traceable Jacobian: differentiable once more
+            bound = flatten.bind(tapes, list(primals))
+            jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, max_diff - 1))
+            jac = _jacobian_matrix(bound, jacs, templates).astype(dtype)
+        else:
+            spec = jax.ShapeDtypeStruct((size, n), dtype)
+            jac = jax.pure_callback(host_jacobian, spec, *primals, vmap_method="sequential")
+        t = jnp.stack([jnp.asarray(x, dtype) for x in tangents]) if n else jnp.zeros(0, dtype)
+        return out, jac @ t
 
-    def bwd(args, g):
-        specs = tuple(jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)) for a in args)
-        return jax.pure_callback(host_vjp, specs, g, *args, vmap_method="sequential")
-
-    run.defvjp(fwd, bwd)
     return flatten.unflatten(run(*params), templates)

@@ -1,7 +1,10 @@
 """TensorFlow adapter: the quantum Jacobian registered through ``tf.custom_gradient``.
 
 Every TF tensor among the tape parameters is treated as trainable (a GradientTape decides what it
-watches). Circuits run on NumPy copies; results keep the parameters' float precision.
+watches). Eagerly, circuits run on NumPy copies; inside ``tf.function`` they run through
+``tf.numpy_function`` with result shapes known in advance. Results keep the parameters' precision.
+With ``max_diff=2`` (eager) the gradient runs its tapes through this adapter again, so nested
+GradientTapes give second derivatives.
 """
 from __future__ import annotations
 
@@ -12,7 +15,6 @@ import tensorflow as tf
 
 from kettle.core.tape import QuantumTape
 from kettle.interfaces import flatten
-
 
 #: TF cannot tell whether a GradientTape watches a tensor, so every tensor counts as trainable;
 #: circuits returning samples then run forward only (TF gives None gradients for them).
@@ -33,8 +35,10 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
         t.trainable_params = trainable_indices(t)
     # plain tensors inside the custom gradient (variables read here stay connected to the tape)
     params = [tf.convert_to_tensor(p) for t in tapes for p in t.get_parameters()]
-    templates: list = []
     dtype = params[0].dtype if params else tf.float64
+    if not tf.executing_eagerly():
+        return _execute_graph(tapes, device, jac_fn, params, dtype)
+    templates: list = []
 
     @tf.custom_gradient
     def run(*args):
@@ -51,6 +55,35 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
                 jacs = jac_fn(bound, device.execute)
             grads = flatten.vjp(dy, bound, jacs, templates)
             return [tf.reshape(tf.cast(gr, a.dtype), tf.shape(a)) for gr, a in zip(grads, args)]
+
+        return flat, grad
+
+    return flatten.unflatten(run(*params), templates)
+
+
+def _execute_graph(tapes, device, jac_fn, params, dtype) -> list:
+    """Inside tf.function: host computations through tf.numpy_function."""
+    templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
+    size = sum(flatten.size_of(tm) for tm in templates)
+    np_dtype = dtype.as_numpy_dtype
+
+    def host_forward(*values):
+        return flatten.flat_numpy(device.execute(flatten.bind(tapes, list(values))), np_dtype)
+
+    def host_vjp(dy, *values):
+        bound = flatten.bind(tapes, list(values))
+        grads = flatten.vjp(dy, bound, jac_fn(bound, device.execute), templates)
+        return [np.asarray(g, dtype=np.asarray(v).dtype).reshape(np.shape(v))
+                for g, v in zip(grads, values)]
+
+    @tf.custom_gradient
+    def run(*args):
+        flat = tf.numpy_function(host_forward, list(args), Tout=dtype)
+        flat.set_shape((size,))
+
+        def grad(dy):
+            grads = tf.numpy_function(host_vjp, [dy, *args], Tout=[a.dtype for a in args])
+            return [tf.reshape(g, tf.shape(a)) for g, a in zip(grads, args)]
 
         return flat, grad
 
