@@ -7,13 +7,14 @@ differentiable once more.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import autograd.numpy as anp
 from autograd.extend import defvjp_argnums, primitive
 from autograd.numpy.numpy_boxes import ArrayBox
 
 from kettle.core.tape import QuantumTape
+from kettle.errors import DiffMethodError
 from kettle.interfaces import flatten
 
 
@@ -41,24 +42,30 @@ def _run(*params, tapes, device, jac_fn, max_diff, templates):
 
 def _vjp_maker(argnums, ans, args, kwargs):
     tapes, device, jac_fn, max_diff = (kwargs[k] for k in ("tapes", "device", "jac_fn", "max_diff"))
+    cache: dict = {}  # kt.jacobian calls the VJP once per output element: one Jacobian serves all
+
+    def jacobians():
+        if "jacs" not in cache:
+            if max_diff > 1:  # keep the boxes: the Jacobian itself is differentiated later
+                bound = flatten.bind(tapes, args)
+                jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, max_diff - 1))
+            else:
+                if any(isinstance(a, ArrayBox) for a in args):
+                    raise DiffMethodError(
+                        "a second derivative was requested, but the QNode was created with "
+                        "max_diff=1; pass max_diff=2 (parameter-shift) or use diff_method='backprop'",
+                        diff_method="max_diff")
+                bound = flatten.bind(tapes, list(args))
+                jacs = jac_fn(bound, device.execute)
+            cache["jacs"], cache["bound"] = jacs, bound
+        return cache["bound"], cache["jacs"]
 
     def vjp(g):
-        if max_diff > 1:  # keep the boxes: the Jacobian itself is differentiated later
-            bound = flatten.bind(tapes, args)
-            jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, max_diff - 1))
-        else:
-            bound = flatten.bind(tapes, [_unbox(a) for a in args])
-            jacs = jac_fn(bound, device.execute)
+        bound, jacs = jacobians()
         grads = flatten.vjp(g, bound, jacs, kwargs["templates"])
         return tuple(grads[i] for i in argnums)
 
     return vjp
-
-
-def _unbox(x: Any) -> Any:
-    while isinstance(x, ArrayBox):
-        x = x._value
-    return x
 
 
 defvjp_argnums(_run, _vjp_maker)

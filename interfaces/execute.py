@@ -11,6 +11,7 @@ import warnings
 from typing import Sequence
 
 from kettle.core import measurements as m
+from kettle.core import qmath
 from kettle.core.tape import QuantumTape
 from kettle.errors import DiffMethodError, InterfaceError, NonDifferentiableError
 
@@ -140,11 +141,25 @@ def gradient_expand(method: str, tape: QuantumTape) -> QuantumTape:
     return tape
 
 
+def _detached(tape: QuantumTape) -> QuantumTape:
+    """interface=None: plain NumPy values, so no framework records (or silently differentiates)
+    the execution. Differentiating such a QNode inside kt.grad is an error, not silent zeros."""
+    params = tape.get_parameters(trainable_only=False)
+    if any(qmath.backend_of(p) == "autograd" for p in params):
+        raise NonDifferentiableError(
+            "this QNode has interface=None and cannot be differentiated; create it with "
+            "interface='auto' (the default) to differentiate it")
+    values = [qmath.to_numpy(p) if qmath.backend_of(p) != "numpy" else p for p in params]
+    return tape.bind_new_parameters(values, range(len(params)))
+
+
 def execute(tapes: Sequence[QuantumTape], device, diff_method="best", interface="autograd",
             gradient_kwargs: dict | None = None, max_diff: int = 1) -> list:
     """Run tapes on a device; with gradients registered for ``interface`` where needed."""
     tapes = list(tapes)
-    if interface in (None, "numpy") or diff_method is None:
+    if interface is None:
+        return device.execute([_detached(t) for t in tapes])
+    if interface == "numpy" or diff_method is None:
         return device.execute(tapes)
     adapter = importlib.import_module(ADAPTERS[interface]) if interface in ADAPTERS else None
     if adapter is None or not any(adapter.trainable_indices(t) for t in tapes):

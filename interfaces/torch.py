@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from kettle.core.tape import QuantumTape
+from kettle.errors import DiffMethodError
 from kettle.interfaces import flatten
 
 
@@ -50,12 +51,20 @@ class _Execute(torch.autograd.Function):
         info = ctx.info
         params = ctx.saved_tensors
         device, jac_fn = info["device"], info["jac_fn"]
-        if info["max_diff"] > 1 and torch.is_grad_enabled():
-            bound = flatten.bind(info["tapes"], params)
-            jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, info["max_diff"] - 1))
-        else:
-            bound = flatten.bind(info["tapes"], _numpy(params))
-            jacs = jac_fn(bound, device.execute)
-        grads = flatten.vjp(g, bound, jacs, info["templates"])
+        higher = torch.is_grad_enabled()  # create_graph=True: the gradient is differentiated again
+        if higher and info["max_diff"] < 2:
+            raise DiffMethodError(
+                "a differentiable gradient (create_graph=True) was requested, but the QNode was "
+                "created with max_diff=1; pass max_diff=2 (parameter-shift) or use "
+                "diff_method='backprop'", diff_method="max_diff")
+        if not hasattr(ctx, "jacs"):  # jacobian() calls backward once per output element
+            if higher:
+                bound = flatten.bind(info["tapes"], params)
+                jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, info["max_diff"] - 1))
+            else:
+                bound = flatten.bind(info["tapes"], _numpy(params))
+                jacs = jac_fn(bound, device.execute)
+            ctx.bound, ctx.jacs = bound, jacs
+        grads = flatten.vjp(g, ctx.bound, ctx.jacs, info["templates"])
         grads = [gr.to(p.dtype).reshape(p.shape) for gr, p in zip(grads, params)]
         return (None, *grads)
