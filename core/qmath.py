@@ -172,7 +172,8 @@ def ndim(x: Any) -> int:
 def shape(x: Any) -> tuple:
     if isinstance(x, (int, float, complex)):
         return ()
-    return tuple(int(s) if s is not None else s for s in ar.shape(x))
+    # unknown (symbolic) dimensions are -1, which reshapes infer
+    return tuple(int(s) if s is not None else -1 for s in ar.shape(x))
 
 
 def allclose(a: Any, b: Any, atol: float = 1e-8, rtol: float = 1e-5) -> bool:

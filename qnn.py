@@ -1,0 +1,19 @@
+"""Quantum layers for neural networks: ``kt.qnn.TorchLayer`` and ``kt.qnn.KerasLayer``.
+
+Each is imported on first use, so importing kettle does not import torch or keras.
+"""
+from __future__ import annotations
+
+__all__ = ["TorchLayer", "KerasLayer"]
+
+
+def __getattr__(name: str):
+    if name == "TorchLayer":
+        from kettle.interfaces.torch_layer import TorchLayer
+
+        return TorchLayer
+    if name == "KerasLayer":
+        from kettle.interfaces.keras_layer import KerasLayer
+
+        return KerasLayer
+    raise AttributeError(f"module 'kettle.qnn' has no attribute {name!r}")
