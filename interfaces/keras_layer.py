@@ -42,7 +42,8 @@ class KerasLayer(keras.layers.Layer):
         super().build(input_shape)
 
     def call(self, inputs):
-        weights = {name: keras.ops.convert_to_tensor(w) for name, w in self.qweights.items()}
+        # .value: the backend's own variable (a KerasVariable is no framework array)
+        weights = {name: w.value for name, w in self.qweights.items()}
         out = self.qnode(**{INPUT_ARG: inputs}, **weights)
         batched = len(inputs.shape) > 1
         return keras.ops.cast(as_features(out, _OPS, batched), self.compute_dtype)
