@@ -9,7 +9,7 @@ from kettle.core import qmath, queuing
 from kettle.core.measurements import MeasurementProcess
 from kettle.core.shots import Shots
 from kettle.core.tape import QuantumTape, split_recorded
-from kettle.errors import DiffMethodError, QuantumFunctionError
+from kettle.errors import DiffMethodError, InterfaceError, QuantumFunctionError
 
 #: valid diff_method strings (a gradient transform object is accepted too, in later versions).
 DIFF_METHODS = ("best", "backprop", "adjoint", "parameter-shift", "finite-diff", "device", "spsa",
@@ -89,17 +89,30 @@ class QNode:
     def __call__(self, *args: Any, **kwargs: Any):
         from kettle.interfaces.execute import execute
 
-        # mixing frameworks is an error before anything is recorded
-        found = qmath.get_interface(*_flatten(args), *_flatten(tuple(kwargs.values())))
+        values = _flatten(args) + _flatten(tuple(kwargs.values()))
+        qmath.get_interface(*values)  # mixing frameworks is an error before anything is recorded
         tape = self.construct(args, kwargs)
         tape = self.device.preprocess(tape)
-        interface = self.interface
-        if interface in ("auto", "autograd"):
-            interface = qmath.get_interface(found, *tape.get_parameters(trainable_only=False))
+        detected = qmath.get_interface(*values, *tape.get_parameters(trainable_only=False))
+        interface = self._resolve_interface(detected)
         res = execute([tape], self.device, diff_method=self.diff_method, interface=interface,
                       gradient_kwargs=self.gradient_kwargs,
                       max_diff=self.gradient_kwargs.get("max_diff", 1))[0]
+        if interface == "numpy" and self.interface not in ("auto", "autograd", None):
+            res = _to_interface(res, self.interface)  # interface="torch" called with NumPy values
         return self._unpack(res, tape)
+
+    def _resolve_interface(self, detected: str) -> str | None:
+        """The interface of this call: the declared one, checked against the arrays given."""
+        declared = self.interface
+        if declared in ("auto", None):
+            return detected if declared == "auto" else None
+        if detected in ("numpy", declared) or (declared == "autograd" and detected == "autograd"):
+            return detected
+        raise InterfaceError(
+            f"this QNode was created with interface={declared!r} but was called with {detected} "
+            f"arrays; pass {declared} arrays or create the QNode with interface='auto'",
+            interfaces=[declared, detected])
 
     def _unpack(self, res, tape: QuantumTape):
         def shape_one(r):
@@ -132,6 +145,14 @@ def _returned_measurements(result: Any, func: Callable) -> list[MeasurementProce
     if not items:
         raise QuantumFunctionError("the quantum function returned no measurement", value=result)
     return items
+
+
+def _to_interface(res, interface: str):
+    if isinstance(res, (tuple, list)):
+        return type(res)(_to_interface(r, interface) for r in res)
+    if isinstance(res, dict):  # counts stay a dictionary
+        return res
+    return qmath.asarray(res, interface)
 
 
 def _flatten(values: tuple) -> list:

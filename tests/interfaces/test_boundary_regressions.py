@@ -94,3 +94,23 @@ def test_torch_jacobian_runs_the_gradient_tapes_once():
     qn = kt.QNode(_circuit, dev, diff_method="parameter-shift")
     torch.autograd.functional.jacobian(qn, torch.tensor([0.3, 0.5], dtype=torch.float64))
     assert dev.batches == 2
+
+
+@pytest.mark.torch
+def test_declared_interface_converts_numpy_results_and_refuses_other_frameworks():
+    import torch
+
+    from kettle.errors import InterfaceError
+
+    dev = kt.device("default.qubit", wires=1)
+
+    def f(x):
+        kt.RX(x, wires=0)
+        return kt.expval(kt.PauliZ(0)), kt.probs(wires=0)
+
+    ev, pr = kt.QNode(f, dev, interface="torch")(0.3)
+    assert isinstance(ev, torch.Tensor) and isinstance(pr, torch.Tensor)
+    assert abs(float(ev) - onp.cos(0.3)) < 1e-12
+    onp.testing.assert_allclose(pr.numpy(), [onp.cos(0.15) ** 2, onp.sin(0.15) ** 2], atol=1e-12)
+    with pytest.raises(InterfaceError, match="interface='autograd' but was called with torch"):
+        kt.QNode(f, dev, interface="numpy")(torch.tensor(0.3))
