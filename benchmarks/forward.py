@@ -24,10 +24,11 @@ def median_ms(fn, repeats: int, warmup: int = 2) -> float:
     return 1e3 * statistics.median(times)
 
 
-def sel_circuit(n_wires: int):
+def sel_circuit(n_wires: int, diff_method=None):
+    """StronglyEntanglingLayers (2 layers) → expval(PauliZ(0)), and random weights for it."""
     dev = kt.device("default.qubit", wires=n_wires)
 
-    @kt.qnode(dev, diff_method=None)
+    @kt.qnode(dev, diff_method=diff_method)
     def circuit(w):
         kt.StronglyEntanglingLayers(w, wires=range(n_wires))
         return kt.expval(kt.PauliZ(0))

@@ -9,20 +9,12 @@ import argparse
 import kettle as kt
 from kettle import numpy as np
 
-from forward import median_ms
+from forward import median_ms, sel_circuit
 
 
 def sel_qnode(n_wires: int, method: str):
-    dev = kt.device("default.qubit", wires=n_wires)
-
-    @kt.qnode(dev, diff_method=method)
-    def circuit(w):
-        kt.StronglyEntanglingLayers(w, wires=range(n_wires))
-        return kt.expval(kt.PauliZ(0))
-
-    shape = kt.StronglyEntanglingLayers.shape(2, n_wires)
-    weights = np.array(np.random.default_rng(0).uniform(0, 2 * np.pi, shape), requires_grad=True)
-    return kt.grad(circuit), weights
+    circuit, weights = sel_circuit(n_wires, diff_method=method)
+    return kt.grad(circuit), np.array(weights, requires_grad=True)
 
 
 def main() -> None:

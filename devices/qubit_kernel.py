@@ -43,54 +43,44 @@ def lift_state(state: Any, mat: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=4096)
-def _matrix_subscripts(n: int, axes: tuple[int, ...], state_batched: bool, mat_batched: bool) -> str:
-    k = len(axes)
+def _subscripts(n: int, axes: tuple[int, ...], state_batched: bool, op_batched: bool,
+                diagonal: bool) -> str:
+    """einsum subscripts applying a (batch?) matrix, or a diagonal, on tensor ``axes``."""
     state_idx = _WIRE_LETTERS[:n]
-    new = _WIRE_LETTERS[n:n + k]
     old = "".join(state_idx[a] for a in axes)
+    b_state = _BATCH if state_batched else ""
+    b_op = _BATCH if op_batched else ""
+    b_out = _BATCH if (state_batched or op_batched) else ""
+    if diagonal:
+        return f"{b_op}{old},{b_state}{state_idx}->{b_out}{state_idx}"
+    new = _WIRE_LETTERS[n:n + len(axes)]
     out = list(state_idx)
     for a, c in zip(axes, new):
         out[a] = c
-    b_state = _BATCH if state_batched else ""
-    b_mat = _BATCH if mat_batched else ""
-    b_out = _BATCH if (state_batched or mat_batched) else ""
-    return f"{b_mat}{new}{old},{b_state}{state_idx}->{b_out}{''.join(out)}"
+    return f"{b_op}{new}{old},{b_state}{state_idx}->{b_out}{''.join(out)}"
 
 
-@functools.lru_cache(maxsize=4096)
-def _diagonal_subscripts(n: int, axes: tuple[int, ...], state_batched: bool, diag_batched: bool) -> str:
-    state_idx = _WIRE_LETTERS[:n]
-    sub = "".join(state_idx[a] for a in axes)
-    b_state = _BATCH if state_batched else ""
-    b_diag = _BATCH if diag_batched else ""
-    b_out = _BATCH if (state_batched or diag_batched) else ""
-    return f"{b_diag}{sub},{b_state}{state_idx}->{b_out}{state_idx}"
+def _contract(state: Any, array: Any, axes: Sequence[int], state_batched: bool,
+              diagonal: bool) -> Any:
+    k = len(axes)
+    state = lift_state(state, array)
+    array = align(array, state)
+    op_batched = qmath.ndim(array) == (2 if diagonal else 3)
+    n = qmath.ndim(state) - (1 if state_batched else 0)
+    lead = (qmath.shape(array)[0],) if op_batched else ()
+    t = ar.do("reshape", array, lead + (2,) * (k if diagonal else 2 * k))
+    subs = _subscripts(n, tuple(axes), state_batched, op_batched, diagonal)
+    return ar.do("einsum", subs, t, state)
 
 
 def apply_matrix(state: Any, mat: Any, axes: Sequence[int], state_batched: bool) -> Any:
     """Contract a (batch?, 2**k, 2**k) matrix with the state on tensor ``axes``."""
-    k = len(axes)
-    state = lift_state(state, mat)
-    mat = align(mat, state)
-    mat_batched = qmath.ndim(mat) == 3
-    n = qmath.ndim(state) - (1 if state_batched else 0)
-    lead = (qmath.shape(mat)[0],) if mat_batched else ()
-    m = ar.do("reshape", mat, lead + (2,) * (2 * k))
-    subs = _matrix_subscripts(n, tuple(axes), state_batched, mat_batched)
-    return ar.do("einsum", subs, m, state)
+    return _contract(state, mat, axes, state_batched, diagonal=False)
 
 
 def apply_diagonal(state: Any, diag: Any, axes: Sequence[int], state_batched: bool) -> Any:
     """Multiply the state by a (batch?, 2**k) diagonal on tensor ``axes``."""
-    k = len(axes)
-    state = lift_state(state, diag)
-    diag = align(diag, state)
-    diag_batched = qmath.ndim(diag) == 2
-    n = qmath.ndim(state) - (1 if state_batched else 0)
-    lead = (qmath.shape(diag)[0],) if diag_batched else ()
-    d = ar.do("reshape", diag, lead + (2,) * k)
-    subs = _diagonal_subscripts(n, tuple(axes), state_batched, diag_batched)
-    return ar.do("einsum", subs, d, state)
+    return _contract(state, diag, axes, state_batched, diagonal=True)
 
 
 #: per-array-type fast paths; each returns None when it cannot handle a case.
