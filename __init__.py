@@ -1,6 +1,8 @@
 """kettle: differentiable quantum programming across NumPy/autograd, PyTorch, TensorFlow and JAX."""
 from kettle import errors as errors
 from kettle import gradients as gradients
+from kettle import optimize as optimize
+from kettle import qnn as qnn
 from kettle.core import knumpy as numpy
 from kettle.core.autodiff import grad as grad
 from kettle.core.autodiff import jacobian as jacobian
@@ -73,5 +75,17 @@ from kettle.devices.device import Capabilities as Capabilities
 from kettle.devices.device import Device as Device
 from kettle.devices.registry import available_devices as available_devices
 from kettle.devices.registry import device as device
+from kettle.optimize import AdagradOptimizer as AdagradOptimizer
+from kettle.optimize import AdamOptimizer as AdamOptimizer
+from kettle.optimize import GradientDescentOptimizer as GradientDescentOptimizer
+from kettle.optimize import MomentumOptimizer as MomentumOptimizer
+from kettle.optimize import NesterovMomentumOptimizer as NesterovMomentumOptimizer
+from kettle.optimize import OptimizeResult as OptimizeResult
+from kettle.optimize import QNGOptimizer as QNGOptimizer
+from kettle.optimize import RMSPropOptimizer as RMSPropOptimizer
+from kettle.optimize import RotoselectOptimizer as RotoselectOptimizer
+from kettle.optimize import RotosolveOptimizer as RotosolveOptimizer
+from kettle.optimize import SPSAOptimizer as SPSAOptimizer
+from kettle.optimize import metric_tensor as metric_tensor
 
 __version__ = "0.1.0"

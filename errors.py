@@ -119,11 +119,26 @@ class DeviceError(KettleError, ValueError):
 
     Attributes:
         device: the device name.
+        operation: the gate or observable the device cannot run, when there is one.
     """
 
-    def __init__(self, message: str, *, device: str | None = None):
+    def __init__(self, message: str, *, device: str | None = None, operation: str | None = None):
         super().__init__(message)
         self.device = device
+        self.operation = operation
+
+
+class DeviceMethodUndefinedError(DeviceError, NotImplementedError):
+    """A device was asked for an optional method it does not provide (its own derivatives, VJPs).
+
+    Attributes:
+        device: the device name.
+        method: the missing method or derivative kind.
+    """
+
+    def __init__(self, message: str, *, device: str | None = None, method: str | None = None):
+        super().__init__(message, device=device)
+        self.method = method
 
 
 class DecompositionUndefinedError(KettleError, NotImplementedError):
@@ -149,3 +164,45 @@ class NonDifferentiableError(KettleError, ValueError):
     def __init__(self, message: str, *, argnum: Any = None):
         super().__init__(message)
         self.argnum = argnum
+
+
+class OptimizerError(KettleError, ValueError):
+    """An optimizer got a bad hyper-parameter, a cost that is not a real scalar, or arguments it
+    cannot optimize.
+
+    Attributes:
+        optimizer: the optimizer's class name, when there is one.
+        value: the offending value.
+    """
+
+    def __init__(self, message: str, *, optimizer: str | None = None, value: Any = None):
+        super().__init__(message)
+        self.optimizer = optimizer
+        self.value = value
+
+
+class DifferentiableCompilerError(KettleError, ValueError):
+    """A derivative inside a compiled program (``kt.qjit``) cannot be taken as asked: ``kt.grad`` of
+    an output that is not a real scalar, or a finite-diff QNode differentiated with method="auto".
+
+    Attributes:
+        value: the offending value (the output's shape and dtype, or the QNode's diff method).
+    """
+
+    def __init__(self, message: str, *, value: Any = None):
+        super().__init__(message)
+        self.value = value
+
+
+class ControlFlowError(KettleError, ValueError):
+    """``kt.for_loop``, ``kt.while_loop`` or ``kt.cond`` cannot be compiled as written: branches
+    returning different structures, a loop body changing its carried values' shapes, or a traced
+    condition inside a QNode.
+
+    Attributes:
+        value: the offending value.
+    """
+
+    def __init__(self, message: str, *, value: Any = None):
+        super().__init__(message)
+        self.value = value
