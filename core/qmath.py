@@ -88,7 +88,8 @@ def real_dtype_of(complex_name: str) -> str:
 def as_complex(x: Any, dtype: str | None = None) -> Any:
     """Cast ``x`` to a complex dtype of matching precision (or to ``dtype``)."""
     if isinstance(x, (int, float, complex)):
-        return np.asarray(x, dtype=dtype or "complex128")
+        # a Python complex mixes with every framework's tensors (a NumPy array would not)
+        return complex(x) if dtype in (None, "complex128") else np.asarray(x, dtype=dtype)
     target = dtype or _COMPLEX_OF.get(dtype_name(x), "complex128")
     if dtype_name(x) == target:
         return x

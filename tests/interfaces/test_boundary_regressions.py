@@ -114,3 +114,17 @@ def test_declared_interface_converts_numpy_results_and_refuses_other_frameworks(
     onp.testing.assert_allclose(pr.numpy(), [onp.cos(0.15) ** 2, onp.sin(0.15) ** 2], atol=1e-12)
     with pytest.raises(InterfaceError, match="interface='autograd' but was called with torch"):
         kt.QNode(f, dev, interface="numpy")(torch.tensor(0.3))
+
+
+@pytest.mark.torch
+def test_gate_mixing_a_torch_parameter_with_python_floats():
+    # regression: Rot(x, 0.2, 0.3) combined a torch tensor with NumPy constants and failed
+    import torch
+
+    dev = kt.device("default.qubit", wires=1)
+    qn = kt.QNode(lambda x: (kt.Rot(x, 0.2, 0.3, wires=0), kt.expval(kt.PauliZ(0)))[1], dev)
+    x = torch.tensor(0.4, requires_grad=True)
+    y = qn(x)
+    y.backward()
+    # ⟨Z⟩ after RZ(ω)RY(θ)RZ(φ) on |0⟩ is cos θ, independent of φ
+    assert abs(float(y) - onp.cos(0.2)) < 1e-6 and abs(float(x.grad)) < 1e-6
