@@ -6,10 +6,14 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test venv clean bench
 
-$(STAMP): pyproject.toml constraints.txt
+# the example device plugin, installed like any third-party plugin: the tests discover it
+PLUGIN := examples/kettle-plugin-example
+
+$(STAMP): pyproject.toml constraints.txt $(PLUGIN)/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -c constraints.txt -e ".[all,test]"
+	$(PIP) install --quiet -c constraints.txt -e $(PLUGIN)
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -58,6 +58,14 @@ from kettle.core.ops import T as T
 from kettle.core.ops import Tensor as Tensor
 from kettle.core.ops import Toffoli as Toffoli
 from kettle.core.ops import adjoint as adjoint
+from kettle.core.ops.channels import AmplitudeDamping as AmplitudeDamping
+from kettle.core.ops.channels import BitFlip as BitFlip
+from kettle.core.ops.channels import DepolarizingChannel as DepolarizingChannel
+from kettle.core.ops.channels import GeneralizedAmplitudeDamping as GeneralizedAmplitudeDamping
+from kettle.core.ops.channels import PhaseDamping as PhaseDamping
+from kettle.core.ops.channels import PhaseFlip as PhaseFlip
+from kettle.core.ops.channels import QubitChannel as QubitChannel
+from kettle.core.ops.channels import ResetError as ResetError
 from kettle.core.ops.qubit import H as H
 from kettle.core.ops.qubit import X as X
 from kettle.core.ops.qubit import Y as Y
@@ -71,6 +79,7 @@ from kettle.core.templates import AngleEmbedding as AngleEmbedding
 from kettle.core.templates import BasicEntanglerLayers as BasicEntanglerLayers
 from kettle.core.templates import StronglyEntanglingLayers as StronglyEntanglingLayers
 from kettle.core.wires import Wires as Wires
+from kettle.devices.about import about as about
 from kettle.devices.device import Capabilities as Capabilities
 from kettle.devices.device import Device as Device
 from kettle.devices.registry import available_devices as available_devices

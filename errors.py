@@ -12,6 +12,10 @@ from typing import Any
 class KettleError(Exception):
     """Base class of every kettle error."""
 
+    # TF's autograph re-raises exception types it does not know as StagingError; this marker
+    # keeps kettle errors (type, message, attributes) unchanged inside tf.function.
+    ag_pass_through = True
+
 
 class WireError(KettleError, ValueError):
     """An operator or measurement uses wires that do not exist or are given wrongly.

@@ -74,13 +74,9 @@ def demo() -> int:
 
 
 def list_devices() -> int:
+    from kettle.devices.about import describe_devices
+
     print("installed devices:")
-    for name, entry in sorted(kt.available_devices().items()):
-        caps = entry.cls.capabilities
-        diff = sorted(caps.derivatives)
-        backprop = ", ".join(sorted(caps.backprop_interfaces)) or "none"
-        print(f"  {name:<16} from {entry.distribution} {entry.version}; "
-              f"{len(caps.operations)} operations, shots={'yes' if caps.shots else 'no'}, "
-              f"broadcasting={'yes' if caps.broadcasting else 'no'}, "
-              f"own derivatives: {', '.join(diff) or 'none'}, backprop with: {backprop}")
+    for line in describe_devices():
+        print(line)
     return 0

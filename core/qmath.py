@@ -180,3 +180,20 @@ def shape(x: Any) -> tuple:
 def allclose(a: Any, b: Any, atol: float = 1e-8, rtol: float = 1e-5) -> bool:
     return bool(np.allclose(to_numpy(a), to_numpy(b), atol=atol, rtol=rtol))
 
+
+def zero_state(n_axes: int, params: list) -> tuple[Any, str, Any]:
+    """The tensor |0…0⟩ with ``n_axes`` axes of size 2, in the framework, precision and device of
+    a circuit's parameters (float32 parameters → complex64).
+
+    Returns:
+        ``(state, interface, like)``: ``like`` is an array of the framework, or None for NumPy and
+        autograd, whose states start as NumPy arrays.
+    """
+    interface = get_interface(*params)
+    arrays = [p for p in params if backend_of(p) == interface
+              and not isinstance(p, (int, float, complex))]
+    like = arrays[0] if arrays and interface not in ("numpy", "autograd") else None
+    cdtype = complex_dtype(*arrays) if arrays else "complex128"
+    zero = np.zeros((2,) * n_axes, dtype=cdtype)
+    zero[(0,) * n_axes] = 1
+    return (convert_like(zero, like, cdtype) if like is not None else zero), interface, like

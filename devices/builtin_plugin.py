@@ -6,6 +6,7 @@ from kettle.devices.hookspecs import hookimpl
 
 @hookimpl
 def kettle_devices() -> dict:
+    from kettle.devices.default_mixed import DefaultMixed
     from kettle.devices.default_qubit import DefaultQubit
 
-    return {DefaultQubit.name: DefaultQubit}
+    return {DefaultQubit.name: DefaultQubit, DefaultMixed.name: DefaultMixed}

@@ -5,22 +5,22 @@ parameters' framework and precision (float32 parameters → complex64 state).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+
+from typing import Sequence
 
 import autoray as ar
-import numpy as np
 
 from kettle.core import qmath
+from kettle.core.ops.channels import Channel
 from kettle.core.ops.matrix_ops import BasisState, StatePrep
 from kettle.core.tape import QuantumTape
-from kettle.core.wires import Wires
 from kettle.devices import qubit_kernel
 from kettle.devices.adjoint import adjoint_jacobian
 from kettle.devices.device import ALL_MEASUREMENTS, Capabilities, Device
 from kettle.devices.qubit_kernel import align, lift_state
 from kettle.devices.qubit_measure import StateView, measure_analytic
 from kettle.devices.sampling import measure_with_shots
-from kettle.errors import StatePrepError
+from kettle.errors import DeviceError, StatePrepError
 
 GATES = frozenset({
     "Identity", "PauliX", "PauliY", "PauliZ", "Hadamard", "S", "T", "SX", "RX", "RY", "RZ",
@@ -56,6 +56,21 @@ class DefaultQubit(Device):
     #: the gate-application kernel; replace to change how gates are applied.
     kernel = staticmethod(qubit_kernel.apply_operation)
 
+    def preprocess(self, tape: QuantumTape) -> QuantumTape:
+        """Validate a tape (see :meth:`Device.preprocess`).
+
+        Raises:
+            DeviceError: for a noise channel, pointing to default.mixed; and as the base class does.
+        """
+        for op in tape.operations:
+            if isinstance(op, Channel):
+                raise DeviceError(
+                    f"{op.name} on wires {list(op.wires)} is a noise channel, but device "
+                    f"'{self.name}' simulates pure states only; use "
+                    f"kt.device('default.mixed', wires=...) for noisy circuits",
+                    device=self.name, operation=op.name)
+        return super().preprocess(tape)
+
     def execute(self, tapes: Sequence[QuantumTape]) -> list:
         return [self.simulate(t) for t in tapes]
 
@@ -73,18 +88,9 @@ class DefaultQubit(Device):
         return view
 
     def _zero_view(self, tape: QuantumTape):
-        params = tape.get_parameters(trainable_only=False)
-        interface = qmath.get_interface(*params)
-        arrays = [p for p in params if qmath.backend_of(p) == interface
-                  and not isinstance(p, (int, float, complex))]
-        like = arrays[0] if arrays and interface not in ("numpy", "autograd") else None
-        cdtype = qmath.complex_dtype(*arrays) if arrays else "complex128"
-        wire_order = self.wires
-        n = len(wire_order)
-        zero = np.zeros((2,) * n, dtype=cdtype)
-        zero[(0,) * n] = 1
-        state = qmath.convert_like(zero, like, cdtype) if like is not None else zero
-        return StateView(state, wire_order, False, type(self).kernel), interface, like
+        state, interface, like = qmath.zero_state(len(self.wires),
+                                                  tape.get_parameters(trainable_only=False))
+        return StateView(state, self.wires, False, type(self).kernel), interface, like
 
     def simulate(self, tape: QuantumTape):
         view, interface, like = self._zero_view(tape)

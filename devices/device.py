@@ -1,16 +1,31 @@
-"""The Device API: what a device declares (capabilities) and what it must do (execute tapes)."""
+"""The Device API: what a device declares (capabilities) and what it must do (execute tapes).
+
+A device subclasses :class:`Device`, sets ``name`` and ``capabilities`` and implements
+:meth:`Device.execute`. Devices that compute derivatives themselves list "device" (or "adjoint") in
+``capabilities.derivatives`` and implement :meth:`Device.compute_derivatives`; the VJP and the
+combined forward-plus-Jacobian call have defaults built on it. See docs/devices.md.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Sequence
 
+import autoray as ar
 import numpy as np
 
 from kettle.core import measurements as m
 from kettle.core.shots import Shots
 from kettle.core.tape import QuantumTape
 from kettle.core.wires import Wires
-from kettle.errors import DeviceError, MeasurementError, WireError
+from kettle.errors import (DecompositionUndefinedError, DeviceError, DeviceMethodUndefinedError,
+                           MeasurementError, WireError)
+
+#: derivative kinds a device can provide itself (everything else is computed by kettle).
+DEVICE_DERIVATIVES = frozenset({"device", "adjoint"})
+#: frameworks whose autodiff can run through a device's simulation.
+BACKPROP_INTERFACES = frozenset({"autograd", "torch", "tf", "jax"})
+#: how deep a gate is decomposed while looking for gates the device supports.
+MAX_DECOMPOSITION_DEPTH = 20
 
 
 @dataclass(frozen=True)
@@ -37,20 +52,55 @@ class Capabilities:
     broadcasting: bool = False
     extra: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        # plugins may pass sets, lists or tuples; keep one immutable type
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (set, list, tuple)):
+                object.__setattr__(self, f.name, frozenset(value))
+
 
 class Device:
     """Base class of every device.
 
-    Subclasses set ``name`` and ``capabilities`` and implement :meth:`execute`.
+    Subclasses set ``name`` and ``capabilities`` and implement :meth:`execute`; those providing
+    their own derivatives implement :meth:`compute_derivatives` too.
 
     Args:
         wires: a number of wires (labelled 0..n-1) or an iterable of labels.
         shots: None for analytic results, a positive int, or a shot vector.
         seed: seed of the device's random generator (for sampling).
+
+    Raises:
+        WireError: fewer than one wire.
+        DeviceError: shots the device's capabilities do not allow.
     """
 
     name = "device"
     capabilities = Capabilities()
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        caps = cls.capabilities
+        unknown = set(caps.derivatives) - DEVICE_DERIVATIVES
+        if unknown:
+            raise DeviceError(
+                f"device class {cls.__name__} ('{cls.name}') declares derivatives "
+                f"{sorted(unknown)}; a device can provide only {sorted(DEVICE_DERIVATIVES)} "
+                "(kettle computes the others)",
+                device=cls.name)
+        unknown = set(caps.backprop_interfaces) - BACKPROP_INTERFACES
+        if unknown:
+            raise DeviceError(
+                f"device class {cls.__name__} ('{cls.name}') declares backprop_interfaces "
+                f"{sorted(unknown)}; valid interfaces are {sorted(BACKPROP_INTERFACES)}",
+                device=cls.name)
+        if caps.derivatives and cls.compute_derivatives is Device.compute_derivatives:
+            raise DeviceError(
+                f"device class {cls.__name__} ('{cls.name}') declares derivatives "
+                f"{sorted(caps.derivatives)} but does not implement "
+                "compute_derivatives(tapes, method)",
+                device=cls.name)
 
     def __init__(self, wires: Any, *, shots: Any = None, seed: Any = None):
         if isinstance(wires, (int, np.integer)) and not isinstance(wires, bool):
@@ -60,6 +110,7 @@ class Device:
         else:
             self.wires = Wires(wires)
         self.shots = Shots(shots)
+        self._check_shots(self.shots)
         self.seed = seed
         self.rng = np.random.default_rng(seed)
 
@@ -75,32 +126,103 @@ class Device:
         return op.name in self.capabilities.operations
 
     def supports_observable(self, obs) -> bool:
+        return self._unsupported_observable(obs) is None
+
+    def _unsupported_observable(self, obs):
+        """The (factor of the) observable the device cannot measure, or None."""
+        if obs.name not in self.capabilities.observables:
+            return obs
         parts = getattr(obs, "obs", None) or getattr(obs, "ops", None)
         if parts is not None and obs.name in ("Tensor", "Hamiltonian"):
-            return obs.name in self.capabilities.observables and all(
-                self.supports_observable(o) for o in parts)
-        return obs.name in self.capabilities.observables
+            for part in parts:
+                bad = self._unsupported_observable(part)
+                if bad is not None:
+                    return bad
+        return None
 
     def preprocess(self, tape: QuantumTape) -> QuantumTape:
         """Validate a tape against the capabilities and decompose unsupported gates.
 
+        Gates the device does not apply are replaced by their decompositions, recursively, until
+        every gate is supported.
+
+        Args:
+            tape: the recorded circuit.
+
+        Returns:
+            The tape itself when everything is supported, else a copy with gates decomposed.
+
         Raises:
-            WireError, DeviceError, MeasurementError: before any simulation runs.
+            WireError: a gate or measurement on a wire the device does not have.
+            MeasurementError: a measurement type the device does not support, or one that needs
+                (or cannot use) finite shots.
+            DeviceError: shots or broadcasting the device does not allow, a gate that can be
+                neither applied nor decomposed into applicable gates, or an unsupported observable.
         """
         self._check_measurements(tape)
-        tape = tape.expand(self.supports_operation)
+        self._check_shots(tape.shots)
         for op in tape.operations:
             self._check_wires(op.name, op.wires)
-            if not self.supports_operation(op):
-                raise DeviceError(
-                    f"{op.name} is not supported by device '{self.name}' and has no decomposition "
-                    "into supported gates", device=self.name)
         for mp in tape.measurements:
             self._check_wires(mp.return_type, mp.wires)
-            if mp.obs is not None and not self.supports_observable(mp.obs):
-                raise DeviceError(f"observable {mp.obs.name} is not supported by device '{self.name}'",
-                                  device=self.name)
+        if tape.batch_size is not None and not self.capabilities.broadcasting:
+            raise DeviceError(
+                f"device '{self.name}' does not support parameter broadcasting, but the circuit "
+                f"is broadcast with batch size {tape.batch_size}; call it once per parameter set "
+                "or use a device that broadcasts, such as default.qubit", device=self.name)
+        tape = self._decompose(tape)
+        for mp in tape.measurements:
+            bad = self._unsupported_observable(mp.obs) if mp.obs is not None else None
+            if bad is not None:
+                measures = ", ".join(sorted(self.capabilities.observables)) or "none"
+                raise DeviceError(
+                    f"observable {bad.name} in {mp!r} is not supported by device '{self.name}'; it "
+                    f"measures {measures}", device=self.name, operation=bad.name)
         return tape
+
+    def _decompose(self, tape: QuantumTape) -> QuantumTape:
+        if all(self.supports_operation(op) for op in tape.operations):
+            return tape
+        out: list = []
+
+        def visit(op, origin, depth: int) -> None:
+            if self.supports_operation(op):
+                out.append(op)
+                return
+            parts = None
+            if depth < MAX_DECOMPOSITION_DEPTH and op.has_decomposition:
+                try:
+                    parts = op.decomposition()
+                except DecompositionUndefinedError:
+                    parts = None
+            if parts is None:
+                self._raise_unsupported_gate(op, origin)
+            for sub in parts:
+                visit(sub, origin, depth + 1)
+
+        for op in tape.operations:
+            visit(op, op, 0)
+        return tape.copy(operations=out)
+
+    def _raise_unsupported_gate(self, op, origin) -> None:
+        where = "" if op is origin else f" (from the decomposition of {origin.name})"
+        applies = ", ".join(sorted(self.capabilities.operations)) or "none"
+        raise DeviceError(
+            f"{op.name} on wires {list(op.wires)}{where} is not supported by device '{self.name}' "
+            f"and has no decomposition into gates it supports; it applies {applies}",
+            device=self.name, operation=op.name)
+
+    def _check_shots(self, shots: Shots) -> None:
+        caps = self.capabilities
+        if not shots.analytic and not caps.shots:
+            given = list(shots.vector) if shots.has_vector else shots.total
+            raise DeviceError(
+                f"device '{self.name}' computes exact results only and does not sample, got "
+                f"shots={given}; use shots=None", device=self.name)
+        if shots.analytic and not caps.analytic:
+            raise DeviceError(
+                f"device '{self.name}' only samples and needs finite shots, got shots=None; pass "
+                "shots=1000 (for example) to the device or the QNode call", device=self.name)
 
     def _check_wires(self, what: str, wires) -> None:
         for w in wires:
@@ -125,9 +247,86 @@ class Device:
 
     # ---------------------------------------------------------------- execution
     def execute(self, tapes: Sequence[QuantumTape]) -> list:
-        """Run a batch of tapes. Each result is a tuple with one entry per measurement (wrapped in
-        one more tuple per shot-vector entry when the tape has a shot vector)."""
-        raise NotImplementedError
+        """Run a batch of tapes.
+
+        Args:
+            tapes: tapes already checked by :meth:`preprocess`.
+
+        Returns:
+            One result per tape: a tuple with one entry per measurement (wrapped in one more tuple
+            per shot-vector entry when the tape has a shot vector).
+        """
+        raise DeviceMethodUndefinedError(
+            f"device class {type(self).__name__} ('{self.name}') does not implement execute(tapes)",
+            device=self.name, method="execute")
+
+    # ---------------------------------------------------------------- optional derivatives
+    def compute_derivatives(self, tapes: Sequence[QuantumTape], method: str = "device") -> list:
+        """Jacobians computed by the device itself (``diff_method="device"`` or ``"adjoint"``).
+
+        Devices listing "device" or "adjoint" in ``capabilities.derivatives`` override this.
+
+        Args:
+            tapes: tapes checked by :meth:`preprocess`; ``trainable_params`` selects the parameters.
+            method: the derivative kind asked for, one of ``capabilities.derivatives``.
+
+        Returns:
+            One Jacobian per tape: a tuple over measurements of tuples over trainable parameters,
+            each entry shaped like that measurement's result.
+
+        Raises:
+            DeviceMethodUndefinedError: the device computes no derivatives of its own.
+        """
+        provided = ", ".join(sorted(self.capabilities.derivatives)) or "none"
+        raise DeviceMethodUndefinedError(
+            f"device '{self.name}' does not compute {method!r} derivatives itself (it provides: "
+            f"{provided}); use diff_method='backprop', 'parameter-shift' or 'finite-diff'",
+            device=self.name, method=method)
+
+    def compute_vjp(self, tapes: Sequence[QuantumTape], cotangents: Sequence,
+                    method: str = "device") -> list:
+        """Vector-Jacobian products ⟨dy, ∂results/∂θ⟩ of each tape.
+
+        The default contracts :meth:`compute_derivatives`; devices with a cheaper VJP override it.
+
+        Args:
+            tapes: tapes checked by :meth:`preprocess` (without shot vectors).
+            cotangents: per tape, one cotangent per measurement, shaped like that result.
+            method: the derivative kind, one of ``capabilities.derivatives``.
+
+        Returns:
+            Per tape, a tuple with one real number per trainable parameter.
+
+        Raises:
+            DeviceMethodUndefinedError: the device computes no derivatives of its own.
+        """
+        if len(cotangents) != len(tapes):
+            raise DeviceError(f"compute_vjp got {len(cotangents)} cotangents for {len(tapes)} "
+                              f"tapes on device '{self.name}'; pass one per tape", device=self.name)
+        out = []
+        for tape, jac, dy in zip(tapes, self.compute_derivatives(tapes, method), cotangents):
+            out.append(tuple(
+                sum(ar.do("sum", ar.numpy.real(d * jac[k][t])) for k, d in enumerate(dy))
+                for t in range(len(tape.trainable_params))))
+        return out
+
+    def execute_and_compute_derivatives(self, tapes: Sequence[QuantumTape],
+                                        method: str = "device") -> tuple[list, list]:
+        """Results and Jacobians in one call; devices that share work between them override it.
+
+        Args:
+            tapes: tapes checked by :meth:`preprocess`.
+            method: the derivative kind, one of ``capabilities.derivatives``.
+
+        Returns:
+            ``(results, jacobians)`` in the layouts of :meth:`execute` and
+            :meth:`compute_derivatives`.
+
+        Raises:
+            DeviceMethodUndefinedError: the device computes no derivatives of its own.
+        """
+        jacobians = self.compute_derivatives(tapes, method)
+        return self.execute(tapes), jacobians
 
 
 ALL_MEASUREMENTS = frozenset(t.return_type for t in m.MEASUREMENT_TYPES)

@@ -151,16 +151,8 @@ def reduced_density_matrix(view: StateView, wires) -> Any:
     return ar.do("einsum", "...ik,...jk->...ij", psi, anp.conj(psi))
 
 
-def density_matrix(mp, view: StateView):
-    return reduced_density_matrix(view, mp.wires)
-
-
 def purity_of(rho: Any) -> Any:
     return anp.sum(_abs2(rho), axis=(-2, -1))
-
-
-def purity(mp, view: StateView):
-    return purity_of(reduced_density_matrix(view, mp.wires))
 
 
 def entropy_of(rho: Any, log_base: float | None) -> Any:
@@ -178,15 +170,28 @@ def entropy_of(rho: Any, log_base: float | None) -> Any:
     return s / float(np.log(log_base)) if log_base else s
 
 
-def vn_entropy(mp, view: StateView):
-    return entropy_of(reduced_density_matrix(view, mp.wires), mp.log_base)
+def from_reduced_state(reduced: Callable) -> dict[type, Callable]:
+    """The measurements that are functions of reduced density matrices, given how a simulator
+    computes ``reduced(view, wires)``."""
+
+    def entropy(view, wires, log_base):
+        return entropy_of(reduced(view, wires), log_base)
+
+    def mutual_info(mp, view):
+        return (entropy(view, mp.wires0, mp.log_base) + entropy(view, mp.wires1, mp.log_base)
+                - entropy(view, mp.wires, mp.log_base))
+
+    return {
+        m.DensityMatrixMP: lambda mp, view: reduced(view, mp.wires),
+        m.PurityMP: lambda mp, view: purity_of(reduced(view, mp.wires)),
+        m.VnEntropyMP: lambda mp, view: entropy(view, mp.wires, mp.log_base),
+        m.MutualInfoMP: mutual_info,
+    }
 
 
-def mutual_info(mp, view: StateView):
-    s_a = entropy_of(reduced_density_matrix(view, mp.wires0), mp.log_base)
-    s_b = entropy_of(reduced_density_matrix(view, mp.wires1), mp.log_base)
-    s_ab = entropy_of(reduced_density_matrix(view, mp.wires), mp.log_base)
-    return s_a + s_b - s_ab
+def scalar_as_array(res: Any) -> Any:
+    """NumPy reductions give scalars (np.float64); return 0-d arrays, as finite shots do."""
+    return np.asarray(res) if isinstance(res, np.generic) else res
 
 
 ANALYTIC: dict[type, Callable] = {
@@ -194,14 +199,9 @@ ANALYTIC: dict[type, Callable] = {
     m.VarianceMP: var,
     m.ProbabilityMP: probs,
     m.StateMP: state,
-    m.DensityMatrixMP: density_matrix,
-    m.PurityMP: purity,
-    m.VnEntropyMP: vn_entropy,
-    m.MutualInfoMP: mutual_info,
+    **from_reduced_state(reduced_density_matrix),
 }
 
 
 def measure_analytic(mp, view: StateView):
-    res = ANALYTIC[type(mp)](mp, view)
-    # NumPy reductions give scalars (np.float64); return 0-d arrays, as finite shots do
-    return np.asarray(res) if isinstance(res, np.generic) else res
+    return scalar_as_array(ANALYTIC[type(mp)](mp, view))

@@ -1,4 +1,10 @@
-"""Device discovery: built-in devices and setuptools entry points of group ``kettle.devices``."""
+"""Device discovery: built-in devices and setuptools entry points of group ``kettle.devices``.
+
+Every source of devices, kettle's own included, is a pluggy plugin implementing the
+``kettle_devices`` hook (devices/hookspecs.py). A plugin that fails to import or to list its devices
+is skipped with a ``RuntimeWarning``; a device name claimed by two distributions cannot be created
+until one of them is uninstalled, while every other device keeps working.
+"""
 from __future__ import annotations
 
 import difflib
@@ -10,58 +16,103 @@ from typing import Any
 import pluggy
 
 from kettle.devices import builtin_plugin, hookspecs
+from kettle.devices.device import Capabilities, Device
 from kettle.errors import DeviceError
 
 ENTRY_POINT_GROUP = "kettle.devices"
+BUILTIN_DISTRIBUTION = "kettle"
 
 
 @dataclass(frozen=True)
 class DeviceEntry:
+    """One installed device.
+
+    Attributes:
+        name: the name passed to ``kt.device``.
+        cls: the Device subclass.
+        distribution: the installed package that provides it ("kettle" for built-in devices).
+        version: that package's version.
+    """
+
     name: str
     cls: type
     distribution: str
     version: str
 
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.cls.capabilities
+
 
 _REGISTRY: dict[str, DeviceEntry] | None = None
+_CONFLICTS: dict[str, list[DeviceEntry]] = {}
 
 
-def _load() -> dict[str, DeviceEntry]:
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs.DeviceSpec)
-    sources: dict[int, tuple[str, str]] = {}
+def _warn(message: str, depth: int) -> None:
+    # depth: frames between the caller of available_devices() and the function warning
+    warnings.warn(message, RuntimeWarning, stacklevel=depth + 3)
+
+
+def _plugins(pm: pluggy.PluginManager) -> dict[int, tuple[str, str, str]]:
+    """Register the built-in plugin and every loadable entry point.
+
+    Returns:
+        ``{id(plugin): (distribution, version, entry-point name)}``.
+    """
     pm.register(builtin_plugin, name="kettle.builtin")
-    sources[id(builtin_plugin)] = ("kettle", _version("kettle"))
+    own = (BUILTIN_DISTRIBUTION, _version(BUILTIN_DISTRIBUTION), "builtin")
+    sources = {id(builtin_plugin): own}
     for ep in md.entry_points(group=ENTRY_POINT_GROUP):
         dist = ep.dist.name if ep.dist is not None else ep.value
+        version = ep.dist.version if ep.dist is not None else "?"
         try:
             plugin = ep.load()
             if pm.is_registered(plugin):
                 continue
             pm.register(plugin, name=f"{dist}:{ep.name}")
         except Exception as exc:  # a broken plugin must not take the others down
-            warnings.warn(f"kettle device plugin '{ep.name}' from package '{dist}' failed to load "
-                          f"and is skipped: {type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=3)
+            _warn(f"kettle device plugin '{ep.name}' from package '{dist}' {version} failed to "
+                  f"load and is skipped: {type(exc).__name__}: {exc}", 2)
             continue
-        sources[id(plugin)] = (dist, ep.dist.version if ep.dist is not None else "?")
-    registry: dict[str, DeviceEntry] = {}
+        if not pm.get_hookcallers(plugin):
+            _warn(f"kettle device plugin '{ep.name}' from package '{dist}' {version} implements no "
+                  "kettle_devices hook (decorate it with kettle.devices.hookspecs.hookimpl); it "
+                  "adds no devices", 2)
+        sources[id(plugin)] = (dist, version, ep.name)
+    return sources
+
+
+def _load() -> tuple[dict[str, DeviceEntry], dict[str, list[DeviceEntry]]]:
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs.DeviceSpec)
+    sources = _plugins(pm)
+    claims: dict[str, list[DeviceEntry]] = {}
     for impl in pm.hook.kettle_devices.get_hookimpls():
-        dist, version = sources.get(id(impl.plugin), (impl.plugin_name, "?"))
+        dist, version, ep_name = sources.get(id(impl.plugin), (impl.plugin_name, "?", "?"))
         try:
-            devices = impl.function()
+            devices = dict(impl.function() or {})
         except Exception as exc:
-            warnings.warn(f"kettle device plugin from package '{dist}' failed while listing its "
-                          f"devices and is skipped: {type(exc).__name__}: {exc}", RuntimeWarning,
-                          stacklevel=3)
+            _warn(f"kettle device plugin '{ep_name}' from package '{dist}' {version} failed while "
+                  f"listing its devices and is skipped: {type(exc).__name__}: {exc}", 1)
             continue
-        for name, cls in (devices or {}).items():
-            if name in registry and registry[name].distribution != dist:
-                raise DeviceError(
-                    f"two plugins claim the device name '{name}': packages "
-                    f"'{registry[name].distribution}' and '{dist}'; uninstall one of them",
-                    device=name)
-            registry[name] = DeviceEntry(name, cls, dist, version)
-    return registry
+        for name, cls in devices.items():
+            if not (isinstance(cls, type) and issubclass(cls, Device)):
+                _warn(f"package '{dist}' registers device '{name}' as {cls!r}, which is not a "
+                      "subclass of kettle.Device; it is skipped", 1)
+                continue
+            entries = claims.setdefault(name, [])
+            entries[:] = [e for e in entries if e.distribution != dist]  # one claim per package
+            entries.append(DeviceEntry(name, cls, dist, version))
+    registry = {name: es[0] for name, es in claims.items() if len(es) == 1}
+    conflicts = {name: es for name, es in claims.items() if len(es) > 1}
+    for name, entries in conflicts.items():
+        _warn(f"{_conflict_message(name, entries)}; every other device still works", 1)
+    return registry, conflicts
+
+
+def _conflict_message(name: str, entries: list[DeviceEntry]) -> str:
+    owners = " and ".join(f"'{e.distribution}' {e.version}" for e in entries)
+    return f"the device name '{name}' is claimed by more than one package: {owners}"
 
 
 def _version(dist: str) -> str:
@@ -72,11 +123,26 @@ def _version(dist: str) -> str:
 
 
 def available_devices(refresh: bool = False) -> dict[str, DeviceEntry]:
-    """All installed devices by name (loaded once, then cached)."""
-    global _REGISTRY
+    """All installed devices by name (discovered once, then cached).
+
+    Names claimed by two packages are left out (see :func:`device_conflicts`).
+
+    Args:
+        refresh: discover again, e.g. after installing a plugin into a running interpreter.
+
+    Returns:
+        ``{name: DeviceEntry}``.
+    """
+    global _REGISTRY, _CONFLICTS
     if _REGISTRY is None or refresh:
-        _REGISTRY = _load()
+        _REGISTRY, _CONFLICTS = _load()
     return dict(_REGISTRY)
+
+
+def device_conflicts() -> dict[str, list[DeviceEntry]]:
+    """Device names claimed by more than one installed package, with every claim."""
+    available_devices()
+    return {name: list(entries) for name, entries in _CONFLICTS.items()}
 
 
 def device(name: str, wires: Any = 1, *, shots: Any = None, seed: Any = None, **options: Any):
@@ -89,10 +155,20 @@ def device(name: str, wires: Any = 1, *, shots: Any = None, seed: Any = None, **
         seed: seed for sampling.
         **options: device-specific options, passed to the device's constructor.
 
+    Returns:
+        The device.
+
     Raises:
-        DeviceError: unknown name (with the installed devices and close matches).
+        DeviceError: unknown name (with the installed devices and close matches), a name claimed by
+            two packages (naming both), or shots the device does not allow.
+
+    Example:
+        >>> dev = device("default.qubit", wires=2, shots=1000, seed=7)
     """
     devices = available_devices()
+    if name in _CONFLICTS:
+        raise DeviceError(f"{_conflict_message(name, _CONFLICTS[name])}; uninstall all but one of "
+                          "them to use it", device=name)
     if name not in devices:
         close = difflib.get_close_matches(name, devices, n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""

@@ -5,7 +5,7 @@ Measurements whose observables can be diagonalized together share one set of sam
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -155,13 +155,18 @@ FROM_SAMPLES = {
 
 
 def measure_with_shots(mps: Sequence, view: StateView, shots: int, rng: np.random.Generator,
-                       interface: str, real_dtype: str, like: Any = None) -> list:
-    """Estimate each measurement from ``shots`` samples; results in the interface's arrays."""
+                       interface: str, real_dtype: str, like: Any = None, *,
+                       probabilities: Callable = marginal_probs) -> list:
+    """Estimate each measurement from ``shots`` samples; results in the interface's arrays.
+
+    ``view`` is any state with ``wire_order``, ``n`` and ``apply(gate)``; ``probabilities(view,
+    wires)`` gives its basis-state probabilities (density matrices pass their own).
+    """
     results: list = [None] * len(mps)
     for group in group_measurements(mps, view.wire_order):
         members = [mps[i] for i in group]
         rotated = rotate_into_eigenbasis(view, members)
-        probs = qmath.to_numpy(marginal_probs(rotated, view.wire_order))
+        probs = qmath.to_numpy(probabilities(rotated, view.wire_order))
         bits = draw_samples(probs, shots, rng, view.n)
         for i, mp in zip(group, members):
             value = FROM_SAMPLES[type(mp)](mp, bits, view.wire_order)

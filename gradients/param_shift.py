@@ -4,11 +4,10 @@ from __future__ import annotations
 import warnings
 from typing import Sequence
 
-import numpy as np
 
 from kettle.core import measurements as m
 from kettle.core import queuing
-from kettle.core.ops.observables import Hamiltonian, Hermitian, Tensor
+from kettle.core.ops.observables import Hermitian, Tensor
 from kettle.core.tape import QuantumTape
 from kettle.errors import GeneratorUndefinedError
 from kettle.gradients import chain, rules

@@ -48,8 +48,9 @@ def _check_unit_interval(channel: str, label: str, value: Any) -> None:
 class Channel(Operation):
     """Base class of noise channels ρ ↦ Σ_i K_i ρ K_i†.
 
-    Subclasses define :meth:`compute_kraus_terms` and list in ``probabilities`` the names of their
-    parameters that must lie in [0, 1] (checked when the channel is created).
+    Subclasses define :meth:`compute_kraus_terms`, list in ``probabilities`` the names of their
+    parameters that must lie in [0, 1], and may add checks in :meth:`validate`; both run when the
+    channel is created (values traced by jax.jit or tf.function are not checked).
     """
 
     #: name of each parameter that is a probability (same order as the parameters).
@@ -59,6 +60,14 @@ class Channel(Operation):
         super().__init__(*params, wires=wires, id=id)
         for label, value in zip(self.probabilities, self.data):
             _check_unit_interval(self.name, label, value)
+        self.validate()
+
+    def validate(self) -> None:
+        """Checks beyond the probability ranges (e.g. probabilities that must sum to at most 1).
+
+        Raises:
+            OperatorError: the parameters do not define a channel.
+        """
 
     @staticmethod
     def compute_kraus_terms(*params, **hyperparameters) -> list[tuple[Any, Any]]:
@@ -75,23 +84,20 @@ class Channel(Operation):
         out = []
         for weight, mat in self.kraus_terms():
             mat = np.eye(dim, dtype=complex) if mat is None else mat
+            if isinstance(weight, (int, float)):  # a constant weight follows the matrix
+                out.append(qmath.convert_like(np.sqrt(weight), mat) * mat)
+                continue
             root = qmath.as_complex(anp.sqrt(weight))
             if qmath.ndim(root) == 1:  # a batch of weights scales a batch of matrices
                 root = ar.do("reshape", root, (-1, 1, 1))
-            if qmath.backend_of(mat) == "numpy" and qmath.backend_of(root) != "numpy":
+            if qmath.backend_of(mat) == "numpy":  # a constant matrix follows the weight
                 mat = qmath.convert_like(mat, root)
-            elif qmath.backend_of(root) == "numpy" and qmath.backend_of(mat) != "numpy":
-                root = qmath.convert_like(root, mat)
             out.append(root * mat)
         return out
 
     def adjoint(self):
         raise OperatorError(f"{self.name} is a noise channel and has no adjoint: channels are not "
                             "invertible in general", operator=self.name)
-
-
-def _one_minus(p: Any) -> Any:
-    return 1 - p
 
 
 def _sqrt_c(x: Any) -> Any:
@@ -109,7 +115,7 @@ class BitFlip(Channel):
 
     @staticmethod
     def compute_kraus_terms(p):
-        return [(_one_minus(p), None), (p, _X)]
+        return [(1 - p, None), (p, _X)]
 
 
 class PhaseFlip(Channel):
@@ -122,7 +128,7 @@ class PhaseFlip(Channel):
 
     @staticmethod
     def compute_kraus_terms(p):
-        return [(_one_minus(p), None), (p, _Z)]
+        return [(1 - p, None), (p, _Z)]
 
 
 class DepolarizingChannel(Channel):
@@ -136,7 +142,7 @@ class DepolarizingChannel(Channel):
     @staticmethod
     def compute_kraus_terms(p):
         third = p / 3
-        return [(_one_minus(p), None), (third, _X), (third, _Y), (third, _Z)]
+        return [(1 - p, None), (third, _X), (third, _Y), (third, _Z)]
 
 
 def _damped(s: Any, first: bool) -> Any:
@@ -155,7 +161,7 @@ class AmplitudeDamping(Channel):
 
     @staticmethod
     def compute_kraus_terms(gamma):
-        return [(1, _damped(_sqrt_c(_one_minus(gamma)), True)), (gamma, _KET_BRA[0, 1])]
+        return [(1, _damped(_sqrt_c(1 - gamma), True)), (gamma, _KET_BRA[0, 1])]
 
 
 class GeneralizedAmplitudeDamping(Channel):
@@ -172,8 +178,8 @@ class GeneralizedAmplitudeDamping(Channel):
 
     @staticmethod
     def compute_kraus_terms(gamma, p):
-        s = _sqrt_c(_one_minus(gamma))
-        q = _one_minus(p)
+        s = _sqrt_c(1 - gamma)
+        q = 1 - p
         return [(p, _damped(s, True)), (p * gamma, _KET_BRA[0, 1]),
                 (q, _damped(s, False)), (q * gamma, _KET_BRA[1, 0])]
 
@@ -188,7 +194,7 @@ class PhaseDamping(Channel):
 
     @staticmethod
     def compute_kraus_terms(gamma):
-        return [(1, _damped(_sqrt_c(_one_minus(gamma)), True)), (gamma, _KET_BRA[1, 1])]
+        return [(1, _damped(_sqrt_c(1 - gamma), True)), (gamma, _KET_BRA[1, 1])]
 
 
 class ResetError(Channel):
@@ -202,13 +208,14 @@ class ResetError(Channel):
     ndim_params = (0, 0)
     probabilities = ("reset probability p0", "reset probability p1")
 
-    def __init__(self, p0: Any, p1: Any, wires: Any = None, *, id: str | None = None):
-        super().__init__(p0, p1, wires=wires, id=id)
-        if not any(qmath.is_abstract(p) for p in self.data):
-            total = np.atleast_1d(np.real(qmath.to_numpy(self.data[0]) + qmath.to_numpy(self.data[1])))
-            if np.any(total > 1):
-                raise OperatorError(f"ResetError needs p0 + p1 <= 1, got "
-                                    f"{float(total[np.argmax(total)]):.6g}", operator=self.name)
+    def validate(self) -> None:
+        p0, p1 = self.data
+        if qmath.is_abstract(p0) or qmath.is_abstract(p1):
+            return
+        total = np.atleast_1d(np.real(qmath.to_numpy(p0) + qmath.to_numpy(p1)))
+        if np.any(total > 1):
+            raise OperatorError(f"ResetError needs p0 + p1 <= 1, got {float(np.max(total)):.6g}",
+                                operator=self.name)
 
     @staticmethod
     def compute_kraus_terms(p0, p1):
@@ -238,7 +245,15 @@ class QubitChannel(Channel):
     ndim_params = (3,)
 
     def __init__(self, K_list: Any, wires: Any, *, id: str | None = None):
-        super().__init__(_stack(K_list), wires=wires, id=id)
+        K = _stack(K_list)
+        if qmath.ndim(K) < 3:
+            raise MatrixError(
+                f"QubitChannel takes a list of Kraus matrices or an array of shape (m, d, d), got "
+                f"one array of shape {qmath.shape(K)}; wrap a single matrix in a list",
+                operator=self.name, matrix=K)
+        super().__init__(K, wires=wires, id=id)
+
+    def validate(self) -> None:
         K = self.data[0]
         check_square_matrix(self.name, K, len(self.wires))
         if not qmath.is_abstract(K):

@@ -320,7 +320,7 @@ def test_default_qubit_is_registered():
 
 def test_unknown_device_suggests_close_matches():
     with pytest.raises(DeviceError, match=r"no device named 'default\.qbit'\. Installed devices: "
-                                          r".*default\.qubit.*did you mean 'default\.qubit'\?") as info:
+                                          r".*default\.qubit.*did you mean 'default\.qubit'") as info:
         kt.device("default.qbit", wires=1)
     assert info.value.device == "default.qbit"
 
