@@ -25,7 +25,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 -q tests
 
 bench: $(STAMP)
-	$(PY) benchmarks/forward.py
+	cd benchmarks && ../$(PY) forward.py && ../$(PY) gradients.py && ../$(PY) interfaces.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
