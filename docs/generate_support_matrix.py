@@ -112,7 +112,8 @@ def _framework(name):
             x = tf.Variable(x)
             with tf.GradientTape() as tape:
                 y = f(x)
-            return tape.gradient(y, x).numpy()
+            g = tape.gradient(y, x)
+            return None if g is None else g.numpy()  # TF's answer for what it cannot differentiate
 
         return (lambda a: tf.constant(a)), xp, grad
     import jax
@@ -149,10 +150,13 @@ def run_cell(interface, method, kind) -> str:
                 value = "forward only"
             else:
                 g = grad(lambda x: _scalar(qn(x), xp), to(X0))
-                ok = np.allclose(g, _reference(kind), atol=1e-5)
-                value = "✓" if ok else "✗ wrong value"
-                if ok and kind not in BASELINE[method]:
-                    value = "✓⁺"
+                if g is None:
+                    value = "no gradient (None)"
+                else:
+                    ok = np.allclose(g, _reference(kind), atol=1e-5)
+                    value = "✓" if ok else "✗ wrong value"
+                    if ok and kind not in BASELINE[method]:
+                        value = "✓⁺"
         except Exception as exc:  # the cell records what users get
             return f"error ({type(exc).__name__})"
     ours = [w for w in caught
@@ -172,7 +176,9 @@ def generate() -> str:
         "",
         "Legend: ✓ verified gradient · ✓⁺ verified, beyond the required baseline · error (Class) the",
         "documented error · ⚠ with a warning (e.g. no autodiff framework, or shots ignored) · forward only",
-        "(interface=None: no gradients, the forward pass works).",
+        "(interface=None: no gradients, the forward pass works) · no gradient (None): TensorFlow's own",
+        "answer for values it cannot differentiate (TF cannot tell which tensors a tape watches, so",
+        "circuits returning samples run forward only).",
         "",
     ]
     for interface in INTERFACES:

@@ -3,11 +3,21 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import numpy as np
+
 from kettle.core.tape import QuantumTape
 from kettle.gradients import rules
 from kettle.gradients.transform import check_differentiable, gradient_transform, per_shot_entry
 
 DEFAULT_H = 1e-7
+
+
+def _widened(p):
+    """Single-precision NumPy values as float64: a step of h ~ 1e-7 is lost in float32 rounding
+    (adapters cast the Jacobian back to the parameter's dtype)."""
+    if isinstance(p, (np.ndarray, np.floating)) and p.dtype in (np.float16, np.float32):
+        return p.astype(np.float64)
+    return p
 
 
 @gradient_transform
@@ -33,9 +43,12 @@ def finite_diff(tape: QuantumTape, argnum: Sequence[int] | None = None, h: float
     n = len(tape.trainable_params)
     selected = list(range(n)) if argnum is None else [int(a) for a in argnum]
     needs_f0 = 0 in steps and f0 is None
+    params = tape.get_parameters()
+    wide = [_widened(p) for p in params]
+    if any(w is not p for w, p in zip(wide, params)):
+        tape, params = tape.bind_new_parameters(wide), wide
     tapes: list[QuantumTape] = [tape] if needs_f0 else []
     slots = {}
-    params = tape.get_parameters()
     for t in selected:
         start = len(tapes)
         for s in steps:

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kettle.core.tape import QuantumTape
+from kettle.errors import DiffMethodError
 from kettle.interfaces import flatten
 
 
@@ -39,6 +40,22 @@ def _jacobian_matrix(tapes, jacs, templates):
             k += 1
         row += size
     return jnp.stack(out, axis=1) if out else jnp.zeros((total, 0))
+
+
+def _first_order_callback(fn: Callable, spec, *args):
+    """``pure_callback`` whose derivative is a clear error, not JAX's "Pure callbacks do not
+    support JVP" (a Hessian of a QNode created with max_diff=1)."""
+    @jax.custom_jvp
+    def call(*a):
+        return jax.pure_callback(fn, spec, *a, vmap_method="sequential")
+
+    @call.defjvp
+    def no_second_derivative(primals, tangents):
+        raise DiffMethodError(
+            "a second derivative was requested, but the QNode was created with max_diff=1; pass "
+            "max_diff=2 (parameter-shift) or use diff_method='backprop'", diff_method="max_diff")
+
+    return call(*args)
 
 
 def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: int = 1) -> list:
@@ -73,7 +90,7 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
             jac = _jacobian_matrix(bound, jacs, templates).astype(dtype)
         else:
             spec = jax.ShapeDtypeStruct((size, n), dtype)
-            jac = jax.pure_callback(host_jacobian, spec, *primals, vmap_method="sequential")
+            jac = _first_order_callback(host_jacobian, spec, *primals)
         t = jnp.stack([jnp.asarray(x, dtype) for x in tangents]) if n else jnp.zeros(0, dtype)
         return out, jac @ t
 

@@ -3,8 +3,9 @@
 Every TF tensor among the tape parameters is treated as trainable (a GradientTape decides what it
 watches). Eagerly, circuits run on NumPy copies; inside ``tf.function`` they run through
 ``tf.numpy_function`` with result shapes known in advance. Results keep the parameters' precision.
-With ``max_diff=2`` (eager) the gradient runs its tapes through this adapter again, so nested
-GradientTapes give second derivatives.
+With ``max_diff=2`` the gradient runs its tapes through this adapter again (eagerly or inside
+``tf.function``), so nested GradientTapes give second derivatives; with ``max_diff=1`` asking for
+one is an error, not a silent None.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from kettle.core.tape import QuantumTape
+from kettle.errors import DiffMethodError
 from kettle.interfaces import flatten
 
 #: TF cannot tell whether a GradientTape watches a tensor, so every tensor counts as trainable;
@@ -37,7 +39,7 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
     params = [tf.convert_to_tensor(p) for t in tapes for p in t.get_parameters()]
     dtype = params[0].dtype if params else tf.float64
     if not tf.executing_eagerly():
-        return _execute_graph(tapes, device, jac_fn, params, dtype)
+        return _execute_graph(tapes, device, jac_fn, params, dtype, max_diff)
     templates: list = []
 
     @tf.custom_gradient
@@ -54,14 +56,31 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
                 bound = flatten.bind(tapes, _numpy(args))
                 jacs = jac_fn(bound, device.execute)
             grads = flatten.vjp(dy, bound, jacs, templates)
-            return [tf.reshape(tf.cast(gr, a.dtype), tf.shape(a)) for gr, a in zip(grads, args)]
+            grads = [tf.reshape(tf.cast(gr, a.dtype), tf.shape(a)) for gr, a in zip(grads, args)]
+            return grads if max_diff > 1 else _first_order(grads, args)
 
         return flat, grad
 
     return flatten.unflatten(run(*params), templates)
 
 
-def _execute_graph(tapes, device, jac_fn, params, dtype) -> list:
+def _first_order(grads: list, args) -> list:
+    """``grads`` marked as functions of ``args`` whose derivative is a clear error: a nested
+    GradientTape would otherwise get a silent None for a QNode created with max_diff=1."""
+    @tf.custom_gradient
+    def mark(*a):
+        def no_second_derivative(*_):
+            raise DiffMethodError(
+                "a second derivative was requested (nested GradientTape), but the QNode was "
+                "created with max_diff=1; pass max_diff=2 (parameter-shift) or use "
+                "diff_method='backprop'", diff_method="max_diff")
+
+        return [tf.identity(g) for g in grads], no_second_derivative
+
+    return mark(*args)
+
+
+def _execute_graph(tapes, device, jac_fn, params, dtype, max_diff) -> list:
     """Inside tf.function: host computations through tf.numpy_function."""
     templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
     size = sum(flatten.size_of(tm) for tm in templates)
@@ -82,8 +101,13 @@ def _execute_graph(tapes, device, jac_fn, params, dtype) -> list:
         flat.set_shape((size,))
 
         def grad(dy):
+            if max_diff > 1:  # traced gradient tapes: differentiable once more
+                bound = flatten.bind(tapes, args)
+                jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, max_diff - 1))
+                grads = flatten.vjp(dy, bound, jacs, templates)
+                return [tf.reshape(tf.cast(g, a.dtype), tf.shape(a)) for g, a in zip(grads, args)]
             grads = tf.numpy_function(host_vjp, [dy, *args], Tout=[a.dtype for a in args])
-            return [tf.reshape(g, tf.shape(a)) for g, a in zip(grads, args)]
+            return _first_order([tf.reshape(g, tf.shape(a)) for g, a in zip(grads, args)], args)
 
         return flat, grad
 
