@@ -62,6 +62,13 @@ class QNode:
         self.gradient_kwargs = gradient_kwargs
         if diff_method is not None and not callable(diff_method):
             validate_method(device, diff_method, self.interface)
+        if diff_method == "device" and gradient_kwargs.get("max_diff", 1) > 1:
+            # a device's own Jacobian is computed on the device, not by a framework: it cannot be
+            # differentiated again
+            raise DiffMethodError(
+                f"diff_method='device' gives first derivatives only (device '{device.name}' "
+                "computes them itself); use diff_method='parameter-shift' with max_diff=2 for "
+                "second derivatives", diff_method=diff_method)
         self._takes_shots = "shots" in inspect.signature(func).parameters
         self.tape: QuantumTape | None = None
         functools.update_wrapper(self, func)
