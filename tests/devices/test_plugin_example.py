@@ -190,3 +190,40 @@ def test_device_derivatives_are_first_order_only():
     with pytest.raises(DiffMethodError, match="first derivatives only.*example.qubit"):
         kt.QNode(lambda x: (kt.RX(x, wires=0), kt.expval(kt.PauliZ(0)))[1], dev,
                  diff_method="device", max_diff=2)
+
+
+def test_about_prints_versions_and_devices(capsys):
+    kt.about()
+    out = capsys.readouterr().out
+    assert out.startswith(f"kettle {kt.__version__} at ")
+    assert f"Python {platform.python_version()} ({platform.python_implementation()})" in out
+    for dist in ("numpy", "autoray", "autograd", "pluggy"):
+        assert f"{dist} {md.version(dist)}" in out
+    frameworks = out.split("frameworks: ")[1].splitlines()[0]
+    for name in ("torch", "jax"):
+        try:
+            assert f"{name} {md.version(name)}" in frameworks
+        except md.PackageNotFoundError:
+            assert f"{name} not installed" in frameworks
+    lines = out.splitlines()
+    i = next(i for i, line in enumerate(lines) if line.lstrip().startswith("example.qubit"))
+    assert lines[i].split() == ["example.qubit", "from", "kettle-plugin-example",
+                                md.version("kettle-plugin-example") + ":", "14", "operations,", "6",
+                                "observables"]
+    assert lines[i + 1].strip() == "measurements: expval, probs, state"
+    assert lines[i + 2].strip() == ("own derivatives: device; backprop with: none; shots: no; "
+                                    "analytic: yes; broadcasting: no")
+    assert any(line.split()[:4] == ["default.qubit", "from", "kettle", kt.__version__ + ":"]
+               for line in lines)
+
+
+def test_python_m_kettle_devices_lists_the_plugin():
+    run = subprocess.run([sys.executable, "-m", "kettle", "devices"], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0] == "installed devices:"
+    assert any(line.split()[:3] == ["example.qubit", "from", "kettle-plugin-example"]
+               for line in lines)
+    assert "own derivatives: device; backprop with: none" in run.stdout
+
