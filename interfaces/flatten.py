@@ -114,16 +114,55 @@ def columns(jac, n_params: int, template) -> list:
     return out
 
 
+def batched_params(tape: QuantumTape) -> list[bool]:
+    """Which trainable parameters carry a batch axis (one value per broadcast circuit)."""
+    flags = []
+    for t in range(len(tape.trainable_params)):
+        op, k = tape.get_operation(t)
+        nd = op.ndim_params[k] if k < len(op.ndim_params) else 0
+        flags.append(qmath.ndim(op.data[k]) > nd)
+    return flags
+
+
+def segments(template) -> list[tuple[int, tuple]]:
+    """(start, shape) of every real segment of a tape's flat results (complex leaves give two)."""
+    out, start = [], 0
+    for shape in leaves(template):
+        for _ in range(2 if shape.is_complex else 1):
+            out.append((start, tuple(shape)))
+            start += int(np.prod(shape))
+    return out
+
+
+def batch_rows(template) -> np.ndarray:
+    """For every position of a batched tape's flat results, the batch entry it belongs to."""
+    rows = [np.repeat(np.arange(shape[0]), int(np.prod(shape[1:])))
+            for _, shape in segments(template)]
+    return np.concatenate(rows) if rows else np.zeros(0, dtype=int)
+
+
 def vjp(g, tapes, jacs, templates) -> list:
-    """⟨g, ∂results/∂θ⟩ for every trainable parameter of every tape, in order."""
+    """⟨g, ∂results/∂θ⟩ for every trainable parameter of every tape, in order.
+
+    A batched parameter's entry b only moves the results of batch entry b (its Jacobian column
+    holds those derivatives), so its cotangent is summed per batch row.
+    """
     grads, offset = [], 0
     for t, jac, tmpl in zip(tapes, jacs, templates):
         size = size_of(tmpl)
         seg = g[offset:offset + size]
-        for col in columns(jac, len(t.trainable_params), tmpl):
+        cols = columns(jac, len(t.trainable_params), tmpl)
+        for col, batched in zip(cols, batched_params(t)):
             if ar.infer_backend(col) == "numpy" and ar.infer_backend(seg) not in ("numpy", "autograd"):
                 col = qmath.convert_like(col, seg)
-            grads.append(ar.do("sum", seg * col))
+            prod = seg * col
+            if not batched:
+                grads.append(ar.do("sum", prod))
+                continue
+            per_row = [ar.do("sum", ar.do("reshape", prod[s:s + int(np.prod(shape))],
+                                          (shape[0], -1)), axis=1)
+                       for s, shape in segments(tmpl)]
+            grads.append(sum(per_row[1:], per_row[0]))
         offset += size
     return grads
 

@@ -67,6 +67,15 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
     dtype = jnp.result_type(*params) if params else jnp.float64
     out_spec = jax.ShapeDtypeStruct((size,), dtype)
     n = len(params)
+    batched = [b for t in tapes for b in flatten.batched_params(t)]
+    offsets = np.cumsum([0] + [flatten.size_of(tm) for tm in templates])
+    row_maps = []  # per parameter: positions in the flat results → batch entry (batched only)
+    for t, tm, start in zip(tapes, templates, offsets):
+        rows = None
+        if t.batch_size:
+            rows = np.full(size, -1)
+            rows[start:start + flatten.size_of(tm)] = flatten.batch_rows(tm)
+        row_maps += [rows] * len(t.trainable_params)
 
     def host_forward(*values):
         results = device.execute(flatten.bind(tapes, [np.asarray(v) for v in values]))
@@ -91,7 +100,11 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
         else:
             spec = jax.ShapeDtypeStruct((size, n), dtype)
             jac = _first_order_callback(host_jacobian, spec, *primals)
-        t = jnp.stack([jnp.asarray(x, dtype) for x in tangents]) if n else jnp.zeros(0, dtype)
-        return out, jac @ t
+        # each tangent spread over the result positions it moves: all of them for a plain
+        # parameter, its own batch entry's rows for a batched one
+        spread = [jnp.where(rows >= 0, jnp.asarray(x, dtype)[np.maximum(rows, 0)], 0) if b
+                  else jnp.broadcast_to(jnp.asarray(x, dtype), (size,))
+                  for x, b, rows in zip(tangents, batched, row_maps)]
+        return out, jnp.sum(jac * jnp.stack(spread, axis=1), axis=1) if n else jnp.zeros(size, dtype)
 
     return flatten.unflatten(run(*params), templates)
