@@ -3,9 +3,14 @@ from kettle import errors as errors
 from kettle import gradients as gradients
 from kettle import optimize as optimize
 from kettle import qnn as qnn
+from kettle.compiler.control_flow import cond as cond
+from kettle.compiler.control_flow import for_loop as for_loop
+from kettle.compiler.control_flow import while_loop as while_loop
+from kettle.compiler.grad import grad as grad
+from kettle.compiler.grad import jacobian as jacobian
+from kettle.compiler.grad import value_and_grad as value_and_grad
+from kettle.compiler.qjit import qjit as qjit
 from kettle.core import knumpy as numpy
-from kettle.core.autodiff import grad as grad
-from kettle.core.autodiff import jacobian as jacobian
 from kettle.core.drawer import draw as draw
 from kettle.core.measurements import counts as counts
 from kettle.core.measurements import density_matrix as density_matrix

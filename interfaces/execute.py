@@ -175,4 +175,11 @@ def execute(tapes: Sequence[QuantumTape], device, diff_method="best", interface=
     from kettle.interfaces.jacobian import jacobian_fn
 
     jac_fn = jacobian_fn(method, device, gradient_kwargs or {})
+    if interface == "jax" and "jax" in device.capabilities.backprop_interfaces:
+        from kettle.compiler.context import compiling
+
+        if compiling():  # inside kt.qjit: the device runs on the tracers, no host callbacks
+            from kettle.compiler.traced import execute as traced_execute
+
+            return traced_execute(tapes, device, jac_fn, method)
     return adapter.execute(tapes, device, jac_fn, max_diff)

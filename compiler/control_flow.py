@@ -1,0 +1,256 @@
+"""``kt.for_loop``, ``kt.while_loop`` and ``kt.cond``: control flow that compiles to ``jax.lax``.
+
+Inside ``kt.qjit`` (or whenever a bound or predicate is a JAX tracer) the decorated functions are
+traced once and become ``lax.fori_loop``, ``lax.while_loop`` and ``lax.switch``: the compiled
+program does not grow with the number of iterations, and bounds and predicates may be values
+computed at run time. Everywhere else they run as the Python loops and ``if`` statements they stand
+for, so the same code runs eagerly, under autograd, and while a QNode records its gates (gates in a
+loop body are recorded once per iteration; bounds and predicates must then be known at trace time).
+
+Loop bodies take the loop index (``for_loop`` only) and the carried values, and return the new
+carried values: one value for one carried value, a tuple for several, nothing for none.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from kettle.compiler.context import compiling
+from kettle.core import queuing
+from kettle.errors import ControlFlowError
+
+
+def _is_tracer(value: Any) -> bool:
+    import sys
+
+    jax = sys.modules.get("jax")  # nothing can be a tracer if JAX was never imported
+    return jax is not None and isinstance(value, jax.core.Tracer)
+
+
+def _structured(*values: Any) -> bool:
+    """Whether to emit ``jax.lax`` control flow rather than run Python control flow."""
+    traced = any(_is_tracer(v) for v in values)
+    if queuing.active() is not None:  # a QNode is recording gates: unroll into its tape
+        if traced:
+            raise ControlFlowError(
+                "kettle control flow inside a QNode needs loop bounds and predicates known at "
+                "trace time (Python numbers), but got a traced value; compute the value outside "
+                "the QNode, or pass gate parameters (which may be traced) instead", value=values)
+        return False
+    return traced or compiling()
+
+
+def _as_carry(result: Any, n: int, who: str) -> tuple:
+    """A body's return value as the tuple of ``n`` carried values."""
+    if n == 0:
+        if result is not None:
+            raise ControlFlowError(f"{who} carries no values, so its body must return nothing, "
+                                   f"got {result!r}", value=result)
+        return ()
+    if n == 1:
+        return (result,)
+    if not isinstance(result, (tuple, list)) or len(result) != n:
+        raise ControlFlowError(f"{who} carries {n} values, so its body must return a tuple of {n} "
+                               f"values, got {result!r}", value=result)
+    return tuple(result)
+
+
+def _from_carry(carry: tuple) -> Any:
+    return None if not carry else carry[0] if len(carry) == 1 else carry
+
+
+def _retyped(err: TypeError, who: str) -> ControlFlowError:
+    return ControlFlowError(
+        f"{who} cannot be compiled: its body must return values of the same structure, shapes and "
+        f"dtypes as it receives (start float accumulators at 0.0, not 0). JAX says: {err}",
+        value=None)
+
+
+class _ForLoop:
+    def __init__(self, body: Callable, lower: Any, upper: Any, step: Any):
+        self.body, self.lower, self.upper, self.step = body, lower, upper, step
+
+    def __call__(self, *init: Any):
+        lower, upper, step, n = self.lower, self.upper, self.step, len(init)
+        if not _is_tracer(step) and step == 0:
+            raise ControlFlowError("kt.for_loop got step=0; the step must be a non-zero integer",
+                                   value=step)
+        if not _structured(lower, upper, step):
+            carry = tuple(init)
+            for i in range(lower, upper, step):
+                carry = _as_carry(self.body(i, *carry), n, "kt.for_loop")
+            return _from_carry(carry)
+        import jax
+        import jax.numpy as jnp
+
+        if any(_is_tracer(v) for v in (lower, upper, step)):
+            count = jnp.maximum(0, -((jnp.asarray(lower) - upper) // step))
+        else:  # a static trip count: lax lowers the loop to a (reverse-differentiable) scan
+            count = max(0, -((lower - upper) // step))
+
+        def body(k, carry):
+            return _as_carry(self.body(lower + k * step, *carry), n, "kt.for_loop")
+
+        try:
+            return _from_carry(jax.lax.fori_loop(0, count, body, tuple(init)))
+        except TypeError as err:
+            raise _retyped(err, "kt.for_loop") from err
+
+
+def for_loop(lower: Any, upper: Any, step: Any = 1) -> Callable[[Callable], Callable]:
+    """A loop over ``range(lower, upper, step)`` whose body is a decorated function.
+
+    Args:
+        lower: first index (an int; may be traced inside ``kt.qjit``).
+        upper: the bound the index stops before.
+        step: increment, non-zero (negative counts down).
+
+    Returns:
+        A decorator turning ``body(i, *carried) -> carried`` into a function of the initial
+        carried values that returns their final values.
+
+    Raises:
+        ControlFlowError: ``step`` is 0, the body returns the wrong number of values, or (compiled)
+            it changes their shapes or dtypes.
+
+    Example:
+        >>> @kt.for_loop(0, n, 1)
+        ... def loop(i, x):
+        ...     return x * 2.0
+        >>> loop(1.0)
+    """
+
+    def decorator(body: Callable) -> Callable:
+        return _ForLoop(body, lower, upper, step)
+
+    return decorator
+
+
+class _WhileLoop:
+    def __init__(self, body: Callable, cond_fn: Callable):
+        self.body, self.cond_fn = body, cond_fn
+
+    def __call__(self, *init: Any):
+        n, carry = len(init), tuple(init)
+        holds = self.cond_fn(*carry)
+        if not _structured(holds, *carry):
+            while holds:
+                carry = _as_carry(self.body(*carry), n, "kt.while_loop")
+                holds = self.cond_fn(*carry)
+            return _from_carry(carry)
+        import jax
+
+        try:
+            out = jax.lax.while_loop(lambda c: self.cond_fn(*c),
+                                     lambda c: _as_carry(self.body(*c), n, "kt.while_loop"),
+                                     tuple(init))
+        except TypeError as err:
+            raise _retyped(err, "kt.while_loop") from err
+        return _from_carry(out)
+
+
+def while_loop(cond_fn: Callable[..., Any]) -> Callable[[Callable], Callable]:
+    """A loop that runs its decorated body while ``cond_fn(*carried)`` is true.
+
+    Args:
+        cond_fn: a function of the carried values returning a boolean scalar.
+
+    Returns:
+        A decorator turning ``body(*carried) -> carried`` into a function of the initial carried
+        values that returns their final values.
+
+    Raises:
+        ControlFlowError: the body returns the wrong number of values, or (compiled) changes their
+            shapes or dtypes.
+
+    Example:
+        >>> @kt.while_loop(lambda x: x < 10.0)
+        ... def grow(x):
+        ...     return x * 2.0
+        >>> grow(1.0)
+    """
+
+    def decorator(body: Callable) -> Callable:
+        return _WhileLoop(body, cond_fn)
+
+    return decorator
+
+
+class Cond:
+    """A conditional built by :func:`cond`; add branches with :meth:`else_if` and
+    :meth:`otherwise`, then call it with the branches' arguments."""
+
+    def __init__(self, pred: Any, branch: Callable):
+        self._preds = [pred]
+        self._branches = [branch]
+        self._otherwise: Callable | None = None
+
+    def else_if(self, pred: Any) -> Callable[[Callable], "Cond"]:
+        """Decorator adding a branch taken when ``pred`` holds and no earlier predicate does."""
+        if self._otherwise is not None:
+            raise ControlFlowError(
+                "kt.cond: else_if branches must come before the otherwise branch", value=pred)
+
+        def add(branch: Callable) -> Cond:
+            self._preds.append(pred)
+            self._branches.append(branch)
+            return self
+
+        return add
+
+    def otherwise(self, branch: Callable) -> "Cond":
+        """Decorator adding the branch taken when no predicate holds."""
+        self._otherwise = branch
+        return self
+
+    def __call__(self, *args: Any):
+        if not _structured(*self._preds):
+            for pred, branch in zip(self._preds, self._branches):
+                if pred:
+                    return branch(*args)
+            return self._otherwise(*args) if self._otherwise is not None else None
+        import jax
+        import jax.numpy as jnp
+
+        otherwise = self._otherwise if self._otherwise is not None else (lambda *a: None)
+        branches = self._branches + [otherwise]
+        # the first predicate that holds picks its branch; none holding picks the last one
+        holds = jnp.stack([jnp.asarray(p, dtype=bool) for p in self._preds] + [jnp.asarray(True)])
+        index = jnp.argmax(holds)
+        try:
+            return jax.lax.switch(index, branches, *args)
+        except TypeError as err:
+            hint = ("" if self._otherwise is not None else
+                    " Without an otherwise branch every branch must return nothing; add one with "
+                    "@f.otherwise.")
+            raise ControlFlowError(
+                f"kt.cond cannot be compiled: all branches must return values of the same "
+                f"structure, shapes and dtypes.{hint} JAX says: {err}", value=err) from err
+
+
+def cond(pred: Any) -> Callable[[Callable], Cond]:
+    """An if/else-if/else whose branches are decorated functions.
+
+    Args:
+        pred: a boolean scalar (traced inside ``kt.qjit``).
+
+    Returns:
+        A decorator turning the true branch into a :class:`Cond`; calling that with arguments
+        runs the selected branch on them and returns its result.
+
+    Raises:
+        ControlFlowError: (compiled) the branches return different structures, shapes or dtypes.
+
+    Example:
+        >>> @kt.cond(x > 1.0)
+        ... def f():
+        ...     return x ** 2
+        >>> @f.otherwise
+        ... def f():
+        ...     return -x
+        >>> f()
+    """
+
+    def decorator(branch: Callable) -> Cond:
+        return Cond(pred, branch)
+
+    return decorator
