@@ -9,6 +9,7 @@ import numpy as onp
 import pytest
 
 import kettle as kt
+from two_qubit_reference import circuit, exact, exact_hessian, exact_jacobian
 from kettle.errors import DiffMethodError
 
 jax = pytest.importorskip("jax")
@@ -20,35 +21,6 @@ METHODS = ["backprop", "adjoint", "parameter-shift", "finite-diff"]
 X = onp.array([0.3, 0.8])
 BATCH = onp.array([[0.3, 0.8], [-1.2, 0.4], [2.0, -0.7]])
 DEV = kt.device("default.qubit", wires=2)
-
-
-def circuit(x):
-    kt.RX(x[0], wires=0)
-    kt.RY(x[1], wires=1)
-    kt.CNOT(wires=[0, 1])
-    return kt.expval(kt.PauliZ(1)), kt.probs(wires=[0])
-
-
-def exact(x):
-    a, b = x
-    return onp.cos(a) * onp.cos(b), onp.array([onp.cos(a / 2) ** 2, onp.sin(a / 2) ** 2])
-
-
-def exact_jacobian(x):
-    """(d⟨Z₁⟩/dx, d probs/dx)."""
-    a, b = x
-    return (onp.array([-onp.sin(a) * onp.cos(b), -onp.cos(a) * onp.sin(b)]),
-            onp.array([[-onp.sin(a) / 2, 0.0], [onp.sin(a) / 2, 0.0]]))
-
-
-def exact_hessian(x):
-    """(d²⟨Z₁⟩/dx², d² probs/dx²)."""
-    a, b = x
-    c = -onp.cos(a) * onp.cos(b)
-    s = onp.sin(a) * onp.sin(b)
-    dp = onp.zeros((2, 2, 2))
-    dp[0, 0, 0], dp[1, 0, 0] = -onp.cos(a) / 2, onp.cos(a) / 2
-    return onp.array([[c, s], [s, c]]), dp
 
 
 def tol(method: str) -> float:
