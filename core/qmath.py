@@ -177,10 +177,6 @@ def shape(x: Any) -> tuple:
     return tuple(int(s) if s is not None else -1 for s in ar.shape(x))
 
 
-def allclose(a: Any, b: Any, atol: float = 1e-8, rtol: float = 1e-5) -> bool:
-    return bool(np.allclose(to_numpy(a), to_numpy(b), atol=atol, rtol=rtol))
-
-
 def zero_state(n_axes: int, params: list) -> tuple[Any, str, Any]:
     """The tensor |0…0⟩ with ``n_axes`` axes of size 2, in the framework, precision and device of
     a circuit's parameters (float32 parameters → complex64).

@@ -43,10 +43,6 @@ class Wires(tuple):
     def __repr__(self) -> str:
         return f"Wires({list(self)})"
 
-    @property
-    def labels(self) -> tuple:
-        return tuple(self)
-
 
 def _as_labels(wires: Any) -> tuple:
     if isinstance(wires, (str, bytes)):

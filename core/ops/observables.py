@@ -204,9 +204,6 @@ class Hamiltonian(Observable):
     def label(self, decimals=2):
         return "𝓗"
 
-    def terms(self):
-        return list(self.data), list(self.ops)
-
     def matrix(self, wire_order=None):
         order = self.wires if wire_order is None else Wires(wire_order)
         total = None
