@@ -1,4 +1,4 @@
-"""Whether a ``kt.qjit`` program is being traced.
+"""Whether a ``kt.qjit`` program is being traced, and how control flow inside QNodes compiles.
 
 While the flag is set, QNodes execute as plain JAX code (interfaces/execute.py routes them to
 :mod:`kettle.compiler.traced`), ``kt.grad`` and friends differentiate with JAX, and ``kt.for_loop``
@@ -26,3 +26,35 @@ def compiling_scope() -> Iterator[None]:
         yield
     finally:
         _COMPILING.reset(token)
+
+
+class FlowScope:
+    """How kettle control flow recorded inside a QNode behaves while a program is compiled.
+
+    Attributes:
+        wires: the device's wires when loops and conditionals become structured operations of the
+            tape (simulated with ``jax.lax`` control flow); None when they are unrolled instead.
+        reason: why they are unrolled (shown when a bound or predicate is traced, so that
+            unrolling is impossible).
+    """
+
+    def __init__(self, wires=None, reason: str = ""):
+        self.wires, self.reason = wires, reason
+
+
+_FLOW: contextvars.ContextVar[FlowScope | None] = contextvars.ContextVar("kettle_flow", default=None)
+
+
+def flow_scope() -> FlowScope | None:
+    """The scope set by the QNode whose gates are being recorded, if any."""
+    return _FLOW.get()
+
+
+@contextlib.contextmanager
+def flow_scope_set(scope: FlowScope | None) -> Iterator[None]:
+    """Set the control-flow scope for the block (None: no QNode-specific behaviour)."""
+    token = _FLOW.set(scope)
+    try:
+        yield
+    finally:
+        _FLOW.reset(token)

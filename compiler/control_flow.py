@@ -4,17 +4,27 @@ Inside ``kt.qjit`` (or whenever a bound or predicate is a JAX tracer) the decora
 traced once and become ``lax.fori_loop``, ``lax.while_loop`` and ``lax.switch``: the compiled
 program does not grow with the number of iterations, and bounds and predicates may be values
 computed at run time. Everywhere else they run as the Python loops and ``if`` statements they stand
-for, so the same code runs eagerly, under autograd, and while a QNode records its gates (gates in a
-loop body are recorded once per iteration; bounds and predicates must then be known at trace time).
+for, so the same code runs eagerly and under autograd.
+
+Inside a QNode that is being recorded:
+
+* in a compiled program, when the QNode's gates are differentiated by backprop (or not at all) on a
+  device with ``capabilities.control_flow``, a loop or conditional is recorded as *one* operation
+  of the tape (compiler/quantum_flow.py) that the device simulates with the same ``jax.lax``
+  construct, so neither the tape nor the program grows with the iteration count, and gates may act
+  on wires computed from the loop index;
+* otherwise the gates are recorded once per iteration (unrolled), which needs bounds and
+  predicates known at trace time; methods that differentiate gate by gate (parameter-shift,
+  adjoint) see every gate this way.
 
 Loop bodies take the loop index (``for_loop`` only) and the carried values, and return the new
 carried values: one value for one carried value, a tuple for several, nothing for none.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from kettle.compiler.context import compiling
+from kettle.compiler.context import compiling, flow_scope
 from kettle.core import queuing
 from kettle.errors import ControlFlowError
 
@@ -26,17 +36,31 @@ def _is_tracer(value: Any) -> bool:
     return jax is not None and isinstance(value, jax.core.Tracer)
 
 
-def _structured(*values: Any) -> bool:
-    """Whether to emit ``jax.lax`` control flow rather than run Python control flow."""
+def _mode(*values: Any) -> str:
+    """"python" (run as written), "lax" (emit jax.lax control flow) or "quantum" (record one
+    structured operation on the QNode's tape)."""
     traced = any(_is_tracer(v) for v in values)
-    if queuing.active() is not None:  # a QNode is recording gates: unroll into its tape
+    if queuing.active() is not None:  # a QNode is recording gates
+        scope = flow_scope()
+        if scope is not None and scope.wires is not None:
+            return "quantum"
         if traced:
+            why = (scope.reason if scope is not None else
+                   "outside kt.qjit, QNodes record each gate, so loops are unrolled")
             raise ControlFlowError(
-                "kettle control flow inside a QNode needs loop bounds and predicates known at "
-                "trace time (Python numbers), but got a traced value; compute the value outside "
-                "the QNode, or pass gate parameters (which may be traced) instead", value=values)
-        return False
-    return traced or compiling()
+                f"kettle control flow inside this QNode got a loop bound or predicate that is a "
+                f"traced value, but its gates are unrolled here ({why}); make the bound or "
+                f"predicate a Python number (for a kt.qjit argument, with static_argnums)",
+                value=values)
+        return "python"
+    return "lax" if traced or compiling() else "python"
+
+
+def _record(op_class, flow, *values: Any) -> None:
+    """Queue the structured operation standing for ``flow`` on the recording QNode's tape."""
+    from kettle.compiler import quantum_flow
+
+    getattr(quantum_flow, op_class)(flow, values, wires=flow_scope().wires)
 
 
 def _as_carry(result: Any, n: int, who: str) -> tuple:
@@ -74,24 +98,33 @@ class _ForLoop:
         if not _is_tracer(step) and step == 0:
             raise ControlFlowError("kt.for_loop got step=0; the step must be a non-zero integer",
                                    value=step)
-        if not _structured(lower, upper, step):
+        mode = _mode(lower, upper, step)
+        if mode == "python":
             carry = tuple(init)
             for i in range(lower, upper, step):
                 carry = _as_carry(self.body(i, *carry), n, "kt.for_loop")
             return _from_carry(carry)
+        if mode == "quantum":
+            _record("ForLoopOp", self, *init)
+
+        def body(i, *carry):
+            return _as_carry(self.body(i, *carry), n, "kt.for_loop")
+
+        with queuing.stop_recording():  # the gates (if any) belong to the recorded operation
+            return _from_carry(self.compiled(body, tuple(init)))
+
+    def compiled(self, body: Callable, init: tuple) -> tuple:
+        """``lax.fori_loop`` over the indices with ``body(i, *carry) -> carry``."""
         import jax
         import jax.numpy as jnp
 
+        lower, upper, step = self.lower, self.upper, self.step
         if any(_is_tracer(v) for v in (lower, upper, step)):
             count = jnp.maximum(0, -((jnp.asarray(lower) - upper) // step))
         else:  # a static trip count: lax lowers the loop to a (reverse-differentiable) scan
             count = max(0, -((lower - upper) // step))
-
-        def body(k, carry):
-            return _as_carry(self.body(lower + k * step, *carry), n, "kt.for_loop")
-
         try:
-            return _from_carry(jax.lax.fori_loop(0, count, body, tuple(init)))
+            return jax.lax.fori_loop(0, count, lambda k, c: body(lower + k * step, *c), init)
         except TypeError as err:
             raise _retyped(err, "kt.for_loop") from err
 
@@ -132,20 +165,30 @@ class _WhileLoop:
     def __call__(self, *init: Any):
         n, carry = len(init), tuple(init)
         holds = self.cond_fn(*carry)
-        if not _structured(holds, *carry):
+        mode = _mode(holds, *carry)
+        if mode == "python":
             while holds:
                 carry = _as_carry(self.body(*carry), n, "kt.while_loop")
                 holds = self.cond_fn(*carry)
             return _from_carry(carry)
+        if mode == "quantum":
+            _record("WhileLoopOp", self, *init)
+
+        def body(*carry):
+            return _as_carry(self.body(*carry), n, "kt.while_loop")
+
+        with queuing.stop_recording():
+            return _from_carry(self.compiled(body, carry))
+
+    def compiled(self, body: Callable, init: tuple, skip: int = 0) -> tuple:
+        """``lax.while_loop`` with ``body(*carry) -> carry``; the condition sees the carried
+        values after the first ``skip`` (which the simulation uses for the state)."""
         import jax
 
         try:
-            out = jax.lax.while_loop(lambda c: self.cond_fn(*c),
-                                     lambda c: _as_carry(self.body(*c), n, "kt.while_loop"),
-                                     tuple(init))
+            return jax.lax.while_loop(lambda c: self.cond_fn(*c[skip:]), lambda c: body(*c), init)
         except TypeError as err:
             raise _retyped(err, "kt.while_loop") from err
-        return _from_carry(out)
 
 
 def while_loop(cond_fn: Callable[..., Any]) -> Callable[[Callable], Callable]:
@@ -203,21 +246,32 @@ class Cond:
         return self
 
     def __call__(self, *args: Any):
-        if not _structured(*self._preds):
+        mode = _mode(*self._preds)
+        if mode == "python":
             for pred, branch in zip(self._preds, self._branches):
                 if pred:
                     return branch(*args)
             return self._otherwise(*args) if self._otherwise is not None else None
+        if mode == "quantum":
+            _record("CondOp", self, *args)
+        with queuing.stop_recording():
+            return self.compiled(self.branches, args)
+
+    @property
+    def branches(self) -> list[Callable]:
+        """The branches in order, the otherwise branch (or one returning nothing) last."""
+        otherwise = self._otherwise if self._otherwise is not None else (lambda *a: None)
+        return self._branches + [otherwise]
+
+    def compiled(self, branches: Sequence[Callable], args: tuple) -> Any:
+        """``lax.switch`` to the branch of the first predicate that holds (the last branch when
+        none does), applied to ``args``."""
         import jax
         import jax.numpy as jnp
 
-        otherwise = self._otherwise if self._otherwise is not None else (lambda *a: None)
-        branches = self._branches + [otherwise]
-        # the first predicate that holds picks its branch; none holding picks the last one
         holds = jnp.stack([jnp.asarray(p, dtype=bool) for p in self._preds] + [jnp.asarray(True)])
-        index = jnp.argmax(holds)
         try:
-            return jax.lax.switch(index, branches, *args)
+            return jax.lax.switch(jnp.argmax(holds), list(branches), *args)
         except TypeError as err:
             hint = ("" if self._otherwise is not None else
                     " Without an otherwise branch every branch must return nothing; add one with "

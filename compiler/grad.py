@@ -169,8 +169,20 @@ def _jax_value_and_grad(func, argnum, method, h, args, kwargs, who):
     else:
         value, vjp_fn = jax.vjp(fn, *diff_args)
         _check_scalar(value, who)
-        grads = vjp_fn(jnp.ones_like(value))
+        try:
+            grads = vjp_fn(jnp.ones_like(value))
+        except ValueError as err:
+            if not _reverse_mode_refused(err):
+                raise
+            grads = jax.jacfwd(fn, argnums=tuple(range(len(diff_args))))(*diff_args)
     return value, (grads[0] if single else tuple(grads))
+
+
+def _reverse_mode_refused(err: ValueError) -> bool:
+    """JAX cannot reverse-differentiate loops whose trip count is known only at run time
+    (``lax.while_loop``, from kt.while_loop and kt.for_loop with traced bounds). Forward mode
+    can: one pass per input element instead of one in all, exact all the same."""
+    return "Reverse-mode differentiation does not work for lax.while_loop" in str(err)
 
 
 def _scalar_checked(fn: Callable, who: str) -> Callable:
@@ -283,7 +295,12 @@ def jacobian(func: Callable, argnum: Any = None, *, method: str | None = None,
         fn = _restricted(func, args, kwargs, argnums)
         if method == "auto":
             positions = 0 if single else tuple(range(len(argnums)))
-            return jax.jacrev(fn, argnums=positions)(*diff_args)
+            try:
+                return jax.jacrev(fn, argnums=positions)(*diff_args)
+            except ValueError as err:
+                if not _reverse_mode_refused(err):
+                    raise
+                return jax.jacfwd(fn, argnums=positions)(*diff_args)
         _, out_tree, blocks = _fd_jacobians(fn, diff_args, h)
         # per output leaf, the argument's Jacobian, or a tuple over arguments (jax.jacrev's layout)
         per_out = [b[0] if single else tuple(b) for b in blocks]

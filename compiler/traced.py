@@ -44,6 +44,8 @@ def _structure_key(obj):
         shapes = tuple((jnp.shape(d), jnp.result_type(d).name) for d in getattr(obj, "data", ()))
         return type(obj), shapes, attrs
     if isinstance(obj, Wires):
+        if obj.has_dynamic:
+            raise _Unbatchable  # run-time wire values cannot be compared while tracing
         return tuple(obj)
     if isinstance(obj, (list, tuple)):
         return tuple(_structure_key(v) for v in obj)

@@ -41,6 +41,8 @@ class Operator:
     num_wires: int | None = None
     num_params: int = 0
     ndim_params: tuple[int, ...] = ()
+    #: True for loops and conditionals recorded as one operation (see compiler/quantum_flow.py)
+    control_flow: bool = False
 
     def __init__(self, *params: Any, wires: Any = None, id: str | None = None):
         if wires is None:

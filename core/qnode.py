@@ -84,7 +84,7 @@ class QNode:
         if not self._takes_shots and "shots" in kwargs:
             kwargs = dict(kwargs)
             shots = Shots(kwargs.pop("shots"))
-        with queuing.recording() as rec:
+        with queuing.recording() as rec, self._flow_scope(shots):
             result = self.func(*args, **kwargs)
         ops, _ = split_recorded(rec.items)
         measurements = _returned_measurements(result, self.func)
@@ -92,6 +92,27 @@ class QNode:
         self._structure = result
         self.tape = tape
         return tape
+
+    def _flow_scope(self, shots: Shots):
+        """Inside kt.qjit: whether kettle loops and conditionals in the quantum function become
+        single structured operations (simulated by the device with jax.lax) or are unrolled."""
+        from kettle.compiler.context import FlowScope, compiling, flow_scope_set
+
+        if not compiling():
+            return flow_scope_set(None)
+        caps, method = self.device.capabilities, self.diff_method
+        if not caps.control_flow:
+            reason = f"device '{self.device.name}' does not simulate compiled control flow"
+        elif not shots.analytic:
+            reason = f"the QNode runs with shots={shots}"
+        elif method == "best" and "device" in caps.derivatives:
+            reason = f"device '{self.device.name}' differentiates the unrolled gates itself"
+        elif method not in ("backprop", "best", None) or "jax" not in caps.backprop_interfaces:
+            reason = (f"diff_method={method!r} differentiates the gates one by one; use "
+                      "diff_method='backprop' for loops compiled as loops")
+        else:
+            return flow_scope_set(FlowScope(wires=self.device.wires))
+        return flow_scope_set(FlowScope(reason=reason))
 
     def __call__(self, *args: Any, **kwargs: Any):
         from kettle.interfaces.execute import execute

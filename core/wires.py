@@ -1,10 +1,24 @@
-"""Wire labels: integers or any hashable labels, kept in a fixed order."""
+"""Wire labels: integers or any hashable labels, kept in a fixed order.
+
+Inside compiled programs a wire may also be *dynamic*: an integer scalar whose value is known only
+when the program runs (a JAX tracer, e.g. a ``kt.for_loop`` index). Dynamic labels are kept as
+they are; they equal no other label (only themselves), and devices that support them map them to
+positions at run time.
+"""
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from typing import Any
 
+import numpy as np
+
 from kettle.errors import WireError
+
+
+def is_dynamic(wire: Any) -> bool:
+    """Whether ``wire`` is a run-time integer (an unhashable integer scalar array)."""
+    return (not isinstance(wire, Hashable) and getattr(wire, "shape", None) == ()
+            and hasattr(wire, "dtype") and np.issubdtype(np.dtype(wire.dtype), np.integer))
 
 
 class Wires(tuple):
@@ -18,8 +32,9 @@ class Wires(tuple):
         if isinstance(wires, Wires):
             return wires
         labels = _as_labels(wires)
-        if len(set(labels)) != len(labels):
-            dup = sorted({str(w) for w in labels if labels.count(w) > 1})
+        static = [w for w in labels if not is_dynamic(w)]
+        if len(set(static)) != len(static):
+            dup = sorted({str(w) for w in static if static.count(w) > 1})
             raise WireError(f"wires must be unique, got {list(labels)} (repeated: {', '.join(dup)})",
                             wires=list(labels))
         return super().__new__(cls, labels)
@@ -28,11 +43,24 @@ class Wires(tuple):
     def range(cls, n: int) -> "Wires":
         return cls(range(n))
 
+    @property
+    def has_dynamic(self) -> bool:
+        """Whether some label is a run-time integer (see :func:`is_dynamic`)."""
+        return any(is_dynamic(w) for w in self)
+
+    def _position(self, wire) -> int | None:
+        if is_dynamic(wire):
+            return next((i for i, w in enumerate(self) if w is wire), None)
+        return next((i for i, w in enumerate(self) if not is_dynamic(w) and w == wire), None)
+
+    def __contains__(self, wire) -> bool:
+        return self._position(wire) is not None
+
     def index(self, wire):  # type: ignore[override]
-        try:
-            return super().index(wire)
-        except ValueError:
-            raise WireError(f"wire {wire!r} is not among {list(self)}", wires=wire) from None
+        i = self._position(wire)
+        if i is None:
+            raise WireError(f"wire {wire!r} is not among {list(self)}", wires=wire)
+        return i
 
     def indices(self, wires: Iterable) -> list[int]:
         return [self.index(w) for w in wires]
@@ -47,16 +75,16 @@ class Wires(tuple):
 def _as_labels(wires: Any) -> tuple:
     if isinstance(wires, (str, bytes)):
         return (wires,)
-    if isinstance(wires, Iterable):
+    if isinstance(wires, Iterable) and not is_dynamic(wires):
         out = []
         for w in wires:
             w = _scalar_label(w)
-            if not isinstance(w, Hashable):
+            if not isinstance(w, Hashable) and not is_dynamic(w):
                 raise WireError(f"wire labels must be hashable, got {w!r}", wires=w)
             out.append(w)
         return tuple(out)
     wires = _scalar_label(wires)
-    if not isinstance(wires, Hashable):
+    if not isinstance(wires, Hashable) and not is_dynamic(wires):
         raise WireError(f"wire labels must be hashable, got {wires!r}", wires=wires)
     return (wires,)
 
@@ -64,5 +92,8 @@ def _as_labels(wires: Any) -> tuple:
 def _scalar_label(w: Any) -> Any:
     # NumPy integer scalars (e.g. from np.arange) become plain ints so that 0 and np.int64(0) match.
     if hasattr(w, "dtype") and getattr(w, "shape", None) == () and hasattr(w, "item"):
-        return w.item()
+        try:
+            return w.item()
+        except TypeError:  # a value known only at run time (a JAX tracer): a dynamic label
+            return w
     return w

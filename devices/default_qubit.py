@@ -52,6 +52,7 @@ class DefaultQubit(Device):
         shots=True,
         analytic=True,
         broadcasting=True,
+        control_flow=True,
     )
     #: the gate-application kernel; replace to change how gates are applied.
     kernel = staticmethod(qubit_kernel.apply_operation)
@@ -92,15 +93,32 @@ class DefaultQubit(Device):
                                                   tape.get_parameters(trainable_only=False))
         return StateView(state, self.wires, False, type(self).kernel), interface, like
 
+    def _run_ops(self, view: StateView, ops: list) -> StateView:
+        """Apply the gates recorded in the body of a compiled loop or conditional."""
+        for op in ops:
+            self._check_wires(op.name, op.wires)
+        for op in self.expand_operations(ops):
+            if isinstance(op, (StatePrep, BasisState, Channel)):
+                raise DeviceError(
+                    f"{op.name} on wires {list(op.wires)} is inside a compiled loop or "
+                    f"conditional; device '{self.name}' applies state preparations at the start "
+                    "of the circuit and noise channels on default.mixed only",
+                    device=self.name, operation=op.name)
+            view = op.evolve(view, self._run_ops) if op.control_flow else view.apply(op)
+        return view
+
     def simulate(self, tape: QuantumTape):
         view, interface, like = self._zero_view(tape)
         touched: set = set()
         for op in tape.operations:
             if isinstance(op, (StatePrep, BasisState)):
                 view = _prepare(view, op, touched)
+            elif op.control_flow:  # a compiled loop or conditional (compiler/quantum_flow.py)
+                view = op.evolve(view, self._run_ops)
             else:
                 view = view.apply(op)
-            touched.update(op.wires)
+            # a wire known only at run time may be any of them
+            touched.update(self.wires if op.wires.has_dynamic else op.wires)
         if tape.shots.analytic:
             return tuple(measure_analytic(mp, view) for mp in tape.measurements)
         real = qmath.real_dtype_of(qmath.dtype_name(view.state))

@@ -16,7 +16,7 @@ import numpy as np
 from kettle.core import measurements as m
 from kettle.core.shots import Shots
 from kettle.core.tape import QuantumTape
-from kettle.core.wires import Wires
+from kettle.core.wires import Wires, is_dynamic
 from kettle.errors import (DecompositionUndefinedError, DeviceError, DeviceMethodUndefinedError,
                            MeasurementError, WireError)
 
@@ -40,6 +40,9 @@ class Capabilities:
         backprop_interfaces: frameworks whose autodiff can run through its simulation.
         shots: whether finite shots are supported; analytic: whether shots=None is.
         broadcasting: whether parameter broadcasting runs natively.
+        control_flow: whether the device simulates loops and conditionals recorded as single
+            operations inside compiled programs (``op.evolve``; see compiler/quantum_flow.py),
+            and gates on dynamic wires.
     """
 
     operations: frozenset = frozenset()
@@ -50,6 +53,7 @@ class Capabilities:
     shots: bool = True
     analytic: bool = True
     broadcasting: bool = False
+    control_flow: bool = False
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -123,6 +127,8 @@ class Device:
 
     # ---------------------------------------------------------------- validation
     def supports_operation(self, op) -> bool:
+        if op.control_flow:
+            return self.capabilities.control_flow
         return op.name in self.capabilities.operations
 
     def supports_observable(self, obs) -> bool:
@@ -164,6 +170,12 @@ class Device:
         for op in tape.operations:
             self._check_wires(op.name, op.wires)
         for mp in tape.measurements:
+            if mp.wires.has_dynamic:
+                raise WireError(
+                    f"{mp.return_type}() got a wire whose value is known only when the compiled "
+                    f"program runs; measurements need wires fixed at compile time. Measure every "
+                    f"candidate wire (e.g. kt.probs(wires=...) of all of them) and select the "
+                    f"result with jnp.take", wires=list(mp.wires))
             self._check_wires(mp.return_type, mp.wires)
         if tape.batch_size is not None and not self.capabilities.broadcasting:
             raise DeviceError(
@@ -183,6 +195,16 @@ class Device:
     def _decompose(self, tape: QuantumTape) -> QuantumTape:
         if all(self.supports_operation(op) for op in tape.operations):
             return tape
+        return tape.copy(operations=self.expand_operations(tape.operations))
+
+    def expand_operations(self, ops: Sequence) -> list:
+        """``ops`` with every gate the device does not apply replaced by its decomposition.
+
+        Raises:
+            DeviceError: a gate that can be neither applied nor decomposed into applicable gates.
+        """
+        if all(self.supports_operation(op) for op in ops):
+            return list(ops)
         out: list = []
 
         def visit(op, origin, depth: int) -> None:
@@ -200,9 +222,9 @@ class Device:
             for sub in parts:
                 visit(sub, origin, depth + 1)
 
-        for op in tape.operations:
+        for op in ops:
             visit(op, op, 0)
-        return tape.copy(operations=out)
+        return out
 
     def _raise_unsupported_gate(self, op, origin) -> None:
         where = "" if op is origin else f" (from the decomposition of {origin.name})"
@@ -226,7 +248,7 @@ class Device:
 
     def _check_wires(self, what: str, wires) -> None:
         for w in wires:
-            if w not in self.wires:
+            if not is_dynamic(w) and w not in self.wires:  # dynamic ones are checked at run time
                 raise WireError(f"{what} acts on wire {w!r}, but device '{self.name}' has wires "
                                 f"{list(self.wires)}", wires=w)
 

@@ -13,7 +13,7 @@ from kettle.core import measurements as m
 from kettle.core import qmath
 from kettle.core.ops.observables import Hamiltonian, Tensor
 from kettle.core.wires import Wires
-from kettle.devices import qubit_kernel
+from kettle.devices import dynamic_wires, qubit_kernel
 
 anp = ar.numpy
 
@@ -36,8 +36,13 @@ class StateView:
         return [self.wire_order.index(w) + off for w in wires]
 
     def apply(self, op) -> "StateView":
-        axes = [self.wire_order.index(w) for w in op.wires]
-        new = self.kernel(self.state, op, axes, self.batched)
+        if op.wires.has_dynamic:  # wires known only when a compiled program runs
+            axes, valid = dynamic_wires.positions(self.wire_order, op.wires)
+            array = op.diagonal() if op.has_diagonal else op.matrix()
+            new = dynamic_wires.apply(self.state, array, axes, self.batched, op.has_diagonal, valid)
+        else:
+            axes = [self.wire_order.index(w) for w in op.wires]
+            new = self.kernel(self.state, op, axes, self.batched)
         batched = self.batched or qmath.ndim(new) == self.n + 1
         return StateView(new, self.wire_order, batched, self.kernel)
 

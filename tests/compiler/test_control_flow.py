@@ -217,10 +217,12 @@ def test_errors_name_the_problem():
         kt.qjit(lambda x: kt.cond(x > 0)(lambda: x)())(1.0)
 
 
-def test_traced_condition_inside_a_qnode_is_an_error():
+def test_traced_condition_inside_an_unrolling_qnode_is_an_error():
+    """Parameter-shift QNodes unroll their loops (each gate is shifted), so a predicate known only
+    at run time cannot be honoured; outside kt.qjit, jax.jit makes the same value a tracer."""
     dev = kt.device("default.qubit", wires=1)
 
-    @kt.qnode(dev)
+    @kt.qnode(dev, diff_method="parameter-shift")
     def circuit(x):
         @kt.cond(x > 0.5)
         def flip():
@@ -230,6 +232,13 @@ def test_traced_condition_inside_a_qnode_is_an_error():
         return kt.expval(kt.PauliZ(0))
 
     assert float(circuit(0.9)) == -1.0  # eager: the predicate is a concrete value
-    with pytest.raises(ControlFlowError, match=r"^kettle control flow inside a QNode needs loop "
-                                               r"bounds and predicates known at trace time"):
+    with pytest.raises(ControlFlowError, match=r"^kettle control flow inside this QNode got a loop "
+                                               r"bound or predicate that is a traced value, but "
+                                               r"its gates are unrolled here \(diff_method="
+                                               r"'parameter-shift' differentiates the gates one by "
+                                               r"one; use diff_method='backprop'"):
         kt.qjit(circuit)(0.9)
+    with pytest.raises(ControlFlowError, match=r"\(outside kt.qjit, QNodes record each gate, so "
+                                               r"loops are unrolled\); make the bound or predicate "
+                                               r"a Python number"):
+        jax.jit(circuit)(0.9)
