@@ -8,8 +8,9 @@ computed three ways:
   wires) it is exactly the covariance ⟨G_iG_j⟩ − ⟨G_i⟩⟨G_j⟩ on the state before the layer, measured by
   one circuit per layer (rotate into the generators' eigenbases, sample probabilities);
   ``approx="block-diag"`` keeps only these blocks, ``approx="diag"`` only their diagonals;
-* ``approx=None`` on a state-vector simulator without shots: from the simulated state and its
-  Jacobian by autograd (backprop);
+* ``approx=None`` on a state-vector simulator without shots: by one adjoint-style sweep over the
+  gates that carries the state and the vectors G_iψ (see :func:`metric_from_adjoint`), or from the
+  simulated state and its Jacobian by autograd (backprop, ``strategy="state"``);
 * ``approx=None`` otherwise: the off-block entries as −½ ∂_i∂_j of the fidelity
   |⟨0|U(θ)†U(θ+δ)|0⟩|², measured by compute-uncompute circuits and differentiated exactly with the
   gates' shift rules.
@@ -18,6 +19,7 @@ With respect to the QNode's arguments x the metric is Jᵀ g J, J = ∂θ/∂x t
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from typing import Any, Callable, Sequence
 
@@ -25,17 +27,20 @@ import autograd
 import autograd.numpy as anp
 import numpy as onp
 
-from kettle.core import queuing
-from kettle.core.measurements import probs, state
+from kettle.core import qmath, queuing
+from kettle.core.measurements import expval, probs, state
+from kettle.core.ops.matrix_ops import BasisState, StatePrep
+from kettle.core.ops.observables import Projector
 from kettle.core.qnode import QNode
 from kettle.core.tape import QuantumTape
+from kettle.devices.qubit_measure import StateView, apply_observable
 from kettle.errors import OptimizerError
 from kettle.gradients.rules import shift_rule
 from kettle.optimize.base import ArgNum, as_trainable, select_trainable
 from kettle.optimize.circuit_params import gate_parameters
 
 APPROXIMATIONS = (None, "block-diag", "diag")
-STRATEGIES = ("auto", "state", "circuits")
+STRATEGIES = ("auto", "adjoint", "state", "circuits")
 _HINT = ("the metric tensor supports gates with a generator (rotations such as RX, CRZ, IsingXX, and "
          "templates built from them)")
 
@@ -49,9 +54,11 @@ def metric_tensor(qnode: QNode, approx: str | None = "block-diag", *, argnum: Ar
         approx: None for the full metric, "block-diag" for the blocks of gates in one layer, "diag"
             for the diagonal only.
         argnum: the arguments to differentiate (default: those with ``requires_grad=True``).
-        strategy: for ``approx=None``: "state" (simulated state and autograd; needs a state-vector
-            device without shots), "circuits" (device circuits only; works with shots), or "auto"
-            ("state" where possible).
+        strategy: for ``approx=None``: "adjoint" (one sweep over the gates with the device's
+            kernel; needs a state-vector simulator with adjoint differentiation and no shots),
+            "state" (simulated state and autograd; needs a state-vector device without shots),
+            "circuits" (device circuits only; works with shots), or "auto" (the first of these
+            that the device and circuit allow).
 
     Returns:
         A function of the QNode's arguments. For one trainable argument of shape ``s`` it returns an
@@ -59,7 +66,8 @@ def metric_tensor(qnode: QNode, approx: str | None = "block-diag", *, argnum: Ar
         ``s_a + s_b``.
 
     Raises:
-        OptimizerError: ``qnode`` is not a QNode, an unknown option, or a circuit whose trainable
+        OptimizerError: ``qnode`` is not a QNode, an unknown option, a strategy the device or the
+            circuit does not allow (such as "adjoint" with shots), or a circuit whose trainable
             arguments set something other than gate angles.
 
     Example:
@@ -220,13 +228,132 @@ def metric_from_state(tape: QuantumTape, device) -> onp.ndarray | None:
     return onp.real(jc.conj().T @ jc - onp.outer(overlap.conj(), overlap))
 
 
+def _adjoint_available(device, tape: QuantumTape) -> bool:
+    return _adjoint_obstacle(device, tape) is None
+
+
+def _adjoint_obstacle(device, tape: QuantumTape) -> str | None:
+    """Why the adjoint sweep cannot run (a phrase for an error message), or None."""
+    if not (callable(getattr(device, "_initial_view", None)) and getattr(device, "kernel", None)
+            and "adjoint" in device.capabilities.derivatives):
+        return (f"device '{device.name}' is not a state-vector simulator with adjoint "
+                "differentiation (such as default.qubit)")
+    if not tape.shots.analytic:
+        return (f"the circuit runs with shots={tape.shots.total}, and the sweep needs the exact "
+                "state (shots=None)")
+    if tape.batch_size is not None:
+        return f"the circuit is broadcast (batch size {tape.batch_size})"
+    if any(getattr(op, "control_flow", False) for op in tape.operations):
+        return "the circuit holds compiled control flow"
+    decomposed = [op.name for op in (tape.get_operation(t)[0] for t in range(tape.num_params))
+                  if not device.supports_operation(op)]
+    if decomposed:
+        return f"device '{device.name}' does not apply the trainable gate(s) {decomposed} itself"
+    return None
+
+
+def _check_adjoint(device, tape: QuantumTape) -> None:
+    why = _adjoint_obstacle(device, tape)
+    if why is not None:
+        raise OptimizerError(
+            f"metric_tensor(strategy='adjoint') cannot run: {why}; use strategy='state' or "
+            "'circuits' (or 'auto', which picks what the device allows)", value=device.name)
+
+
+def metric_from_adjoint(tape: QuantumTape, device) -> onp.ndarray:
+    """The exact metric from one sweep over the gates with the device's gate kernel.
+
+    With |ψ_k⟩ the state after gate k and gate j = exp(−iθ_j G_j) at position n_j,
+    ∂_jψ = V_j(−iG_j)|ψ_{n_j}⟩ where V_j holds the gates after n_j, so for n_i < n_j
+
+        ⟨∂_iψ|∂_jψ⟩ = ⟨U_{n_j}⋯U_{n_i+1} G_i ψ_{n_i} | G_j ψ_{n_j}⟩,
+        ⟨ψ|∂_jψ⟩ = −i⟨ψ_{n_j}|G_j|ψ_{n_j}⟩.
+
+    The sweep carries the state and, from each trainable gate on, the vector G_iψ_{n_i} through
+    the later gates (as one batch), and stops after the last trainable gate: (P + 2) state
+    vectors in memory and one batched gate application per gate. The device must apply the
+    trainable gates itself (see :func:`_adjoint_obstacle`).
+    """
+    trainable = [tape.get_operation(t)[0] for t in range(tape.num_params)]
+    prepared = device.preprocess(tape)
+    ops = [op for op in prepared.operations if not isinstance(op, (StatePrep, BasisState))]
+    position = {id(op): n for n, op in enumerate(ops)}  # trainable gates are kept (checked above)
+    slot_of = {id(op): t for t, op in enumerate(trainable)}
+    view = device._initial_view(prepared)
+    n_params = len(trainable)
+    qgt = onp.zeros((n_params, n_params), dtype=complex)  # ⟨∂_iψ|∂_jψ⟩ in sweep order
+    means = onp.zeros(n_params)
+    order: list[int] = []
+    bras = None  # row i: G_iψ_{n_i} carried through the gates since, one batch for the kernel
+    last = max(position[id(op)] for op in trainable)
+    for op in ops[:last + 1]:
+        view = view.apply(op)
+        if bras is not None:
+            bras = StateView(bras, view.wire_order, True, view.kernel).apply(op).state
+        t = slot_of.get(id(op))
+        if t is None:
+            continue
+        k = len(order)
+        g_psi = onp.asarray(apply_observable(view, op.generator()))
+        flat = g_psi.reshape(-1)
+        means[k] = onp.real(onp.vdot(view.state, g_psi))
+        qgt[k, k] = onp.vdot(flat, flat)
+        if bras is None:
+            bras = g_psi[None]
+        else:
+            # conjugate the vector, not the batch (no copy of it); einsum rather than a threaded
+            # BLAS call, whose start-up costs more than this small product
+            qgt[:k, k] = onp.einsum("ij,j->i", bras.reshape(k, -1), flat.conj()).conj()
+            bras = onp.concatenate([bras, g_psi[None]])
+        order.append(t)
+    qgt = onp.triu(qgt) + onp.triu(qgt, 1).conj().T
+    g_sweep = onp.real(qgt) - onp.outer(means, means)
+    g = onp.empty_like(g_sweep)
+    g[onp.ix_(order, order)] = g_sweep
+    return g
+
+
 def _fidelity_tape(tape: QuantumTape, shifted: list) -> QuantumTape:
-    """|⟨0|U(θ)†U(θ + δ)|0⟩|² is the first probability of this circuit."""
+    """|⟨ψ0|U(θ)†U(θ + δ)|ψ0⟩|² is the first entry of this circuit's (only) result.
+
+    |ψ0⟩ is |0…0⟩, or what the circuit's state preparations make of it: these are not undone (they
+    have no inverse gate); the circuit measures the projector on |ψ0⟩ instead.
+    """
     moved = tape.bind_new_parameters(shifted)
+    wires = list(tape.wires)
     with queuing.stop_recording():
-        undo = [op.adjoint() for op in reversed(tape.operations)]
-        return QuantumTape(moved.operations + undo, [probs(wires=list(tape.wires))],
-                           shots=tape.shots)
+        undo = [op.adjoint() for op in reversed(tape.operations)
+                if not isinstance(op, (StatePrep, BasisState))]
+        start = _prepared_state(tape, wires)
+        if start is None:
+            measurement = probs(wires=wires)
+        elif onp.count_nonzero(onp.abs(start) > 1e-12) == 1:
+            index = int(onp.argmax(onp.abs(start)))
+            bits = [(index >> (len(wires) - 1 - k)) & 1 for k in range(len(wires))]
+            measurement = expval(Projector(bits, wires=wires))
+        else:
+            measurement = expval(Projector(start, wires=wires))
+        return QuantumTape(moved.operations + undo, [measurement], shots=tape.shots)
+
+
+def _prepared_state(tape: QuantumTape, wires: list) -> onp.ndarray | None:
+    """The state the circuit's StatePrep/BasisState make from |0…0⟩ (over ``wires``), or None."""
+    parts, covered = [], []
+    for op in tape.operations:
+        if isinstance(op, BasisState):
+            parts.append(op.state_vector())
+        elif isinstance(op, StatePrep):
+            parts.append(onp.asarray(qmath.to_numpy(op.data[0]), dtype=complex))
+        else:
+            continue
+        covered += list(op.wires)
+    if not parts:
+        return None
+    rest = [w for w in wires if w not in covered]
+    full = functools.reduce(onp.kron, parts + [onp.array([1.0, 0.0])] * len(rest))
+    order = covered + rest
+    return onp.transpose(full.reshape((2,) * len(wires)),
+                         [order.index(w) for w in wires]).reshape(-1)
 
 
 def metric_from_circuits(tape: QuantumTape, device, layers: list[list[int]]) -> onp.ndarray:
@@ -253,7 +380,7 @@ def metric_from_circuits(tape: QuantumTape, device, layers: list[list[int]]) -> 
         recipe.append((i, j, terms))
     results = iter(_run(device, tapes)) if tapes else iter(())
     for i, j, terms in recipe:
-        second = sum(c * float(onp.asarray(next(results)[0])[0]) for c in terms)
+        second = sum(c * float(onp.ravel(onp.asarray(next(results)[0]))[0]) for c in terms)
         g[i, j] = g[j, i] = -0.5 * second
     return g
 
@@ -264,6 +391,10 @@ def tape_metric(tape: QuantumTape, device, *, approx: str | None, strategy: str 
     if approx is not None:
         g = layer_covariances(tape, device, layers)
         return onp.diag(onp.diag(g)) if approx == "diag" else g
+    if strategy == "adjoint":
+        _check_adjoint(device, tape)
+    if strategy in ("adjoint", "auto") and _adjoint_available(device, tape):
+        return metric_from_adjoint(tape, device)
     if strategy == "circuits" or not _state_available(device, tape):
         if strategy == "state":
             raise OptimizerError(
