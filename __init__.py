@@ -50,6 +50,7 @@ from kettle.core.ops import IsingXX as IsingXX
 from kettle.core.ops import IsingYY as IsingYY
 from kettle.core.ops import IsingZZ as IsingZZ
 from kettle.core.ops import MultiRZ as MultiRZ
+from kettle.core.ops import PauliRot as PauliRot
 from kettle.core.ops import PauliX as PauliX
 from kettle.core.ops import PauliY as PauliY
 from kettle.core.ops import PauliZ as PauliZ
@@ -92,14 +93,17 @@ from kettle.devices.registry import device as device
 from kettle.optimize import AdagradOptimizer as AdagradOptimizer
 from kettle.optimize import AdamOptimizer as AdamOptimizer
 from kettle.optimize import GradientDescentOptimizer as GradientDescentOptimizer
+from kettle.optimize import LieAlgebraOptimizer as LieAlgebraOptimizer
 from kettle.optimize import MomentumOptimizer as MomentumOptimizer
 from kettle.optimize import NesterovMomentumOptimizer as NesterovMomentumOptimizer
 from kettle.optimize import OptimizeResult as OptimizeResult
 from kettle.optimize import QNGOptimizer as QNGOptimizer
+from kettle.optimize import QNSPSAOptimizer as QNSPSAOptimizer
 from kettle.optimize import RMSPropOptimizer as RMSPropOptimizer
 from kettle.optimize import RotoselectOptimizer as RotoselectOptimizer
 from kettle.optimize import RotosolveOptimizer as RotosolveOptimizer
 from kettle.optimize import SPSAOptimizer as SPSAOptimizer
+from kettle.optimize import ShotAdaptiveOptimizer as ShotAdaptiveOptimizer
 from kettle.optimize import metric_tensor as metric_tensor
 
 __version__ = "0.1.0"

@@ -22,6 +22,7 @@ from kettle.core.ops.parametric import IsingZZ as IsingZZ
 from kettle.core.ops.parametric import MultiRZ as MultiRZ
 from kettle.core.ops.parametric import PhaseShift as PhaseShift
 from kettle.core.ops.parametric import Rot as Rot
+from kettle.core.ops.pauli_rot import PauliRot as PauliRot
 from kettle.core.ops.qubit import CNOT as CNOT
 from kettle.core.ops.qubit import CSWAP as CSWAP
 from kettle.core.ops.qubit import CY as CY

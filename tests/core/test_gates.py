@@ -5,6 +5,7 @@ from kettle.
 """
 from __future__ import annotations
 
+import functools
 from functools import reduce
 
 import numpy as np
@@ -78,6 +79,9 @@ PARAMETRIC = {
     "IsingZZ": (kt.IsingZZ, [0, 1], lambda t: pauli_rotation(kron(Z, Z), t), 1),
     "MultiRZ2": (kt.MultiRZ, [0, 1], lambda t: pauli_rotation(kron(Z, Z), t), 1),
     "MultiRZ3": (kt.MultiRZ, [0, 1, 2], lambda t: pauli_rotation(kron(Z, Z, Z), t), 1),
+    "PauliRotXYZ": (functools.partial(kt.PauliRot, pauli_word="XYZ"), [0, 1, 2],
+                    lambda t: pauli_rotation(kron(X, Y, Z), t), 1),
+    "PauliRotY": (functools.partial(kt.PauliRot, pauli_word="Y"), [0], ry, 1),
 }
 
 CONSTANT = {
@@ -104,6 +108,7 @@ FREQUENCIES = {
     "RX": (1.0,), "RY": (1.0,), "RZ": (1.0,), "PhaseShift": (1.0,),
     "CRX": (0.5, 1.0), "CRY": (0.5, 1.0), "CRZ": (0.5, 1.0), "ControlledPhaseShift": (1.0,),
     "IsingXX": (1.0,), "IsingYY": (1.0,), "IsingZZ": (1.0,), "MultiRZ2": (1.0,), "MultiRZ3": (1.0,),
+    "PauliRotXYZ": (1.0,), "PauliRotY": (1.0,),
 }
 ANGLES = [0.37, 1.2, -2.1]
 
