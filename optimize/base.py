@@ -207,9 +207,7 @@ class Optimizer:
             >>> res = opt.minimize(circuit, np.array([0.1, 0.2]), steps=200, tol=1e-8)
             >>> res.x, res.cost, res.n_steps
         """
-        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-            raise OptimizerError(f"{self.name}.minimize: steps must be a positive integer, got "
-                                 f"{steps!r}", optimizer=self.name, value=steps)
+        steps = check_positive_int(f"{self.name}.minimize", "steps", steps)
         if tol is not None:
             tol = check_positive(self.name, "tol", tol, allow_zero=True)
         kwargs = dict(kwargs or {})
@@ -254,6 +252,14 @@ def check_positive(owner: str, name: str, value: Any, *, allow_zero: bool = Fals
         raise OptimizerError(f"{owner}: {name} must be {allowed} number, got {value!r}",
                              optimizer=owner, value=value)
     return float(value)
+
+
+def check_positive_int(owner: str, name: str, value: Any) -> int:
+    """``value`` as an int, checked to be a positive integer (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise OptimizerError(f"{owner}: {name} must be a positive integer, got {value!r}",
+                             optimizer=owner, value=value)
+    return int(value)
 
 
 def check_fraction(owner: str, name: str, value: Any) -> float:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import numbers
 from typing import Any, Callable, Sequence
 
 import numpy as onp
@@ -32,7 +31,7 @@ from kettle.core.ops.observables import Hamiltonian, Tensor
 from kettle.core.qnode import QNode
 from kettle.core.tape import QuantumTape
 from kettle.errors import OptimizerError
-from kettle.optimize.base import OptimizeResult, _progress_bar, check_positive
+from kettle.optimize.base import OptimizeResult, _progress_bar, check_positive, check_positive_int
 
 #: the largest number of qubits for the full algebra su(2ⁿ) (4ⁿ − 1 words, 2 circuits each)
 MAX_FULL_ALGEBRA_QUBITS = 6
@@ -92,10 +91,7 @@ class LieAlgebraOptimizer:
         if not isinstance(exact, bool):
             raise OptimizerError(f"{name}: exact must be True or False, got {exact!r}",
                                  optimizer=name, value=exact)
-        if isinstance(trottersteps, bool) or not isinstance(trottersteps, numbers.Integral) \
-                or trottersteps < 1:
-            raise OptimizerError(f"{name}: trottersteps must be a positive integer, got "
-                                 f"{trottersteps!r}", optimizer=name, value=trottersteps)
+        trottersteps = check_positive_int(name, "trottersteps", trottersteps)
         self.exact = exact
         self.trottersteps = int(trottersteps)
         self._qnode = circuit
@@ -236,9 +232,7 @@ class LieAlgebraOptimizer:
         Raises:
             OptimizerError: ``steps`` is not a positive integer or ``tol`` is negative.
         """
-        if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-            raise OptimizerError(f"{self.name}.minimize: steps must be a positive integer, got "
-                                 f"{steps!r}", optimizer=self.name, value=steps)
+        steps = check_positive_int(f"{self.name}.minimize", "steps", steps)
         if tol is not None:
             tol = check_positive(self.name, "tol", tol, allow_zero=True)
         history = [self.cost()]

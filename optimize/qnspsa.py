@@ -16,9 +16,8 @@ Each fidelity is the probability of |0…0⟩ after the compute-uncompute circui
 """
 from __future__ import annotations
 
-import numbers
 from collections import deque
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as onp
 
@@ -28,7 +27,7 @@ from kettle.core.measurements import probs
 from kettle.core.qnode import QNode
 from kettle.core.tape import QuantumTape
 from kettle.errors import OptimizerError
-from kettle.optimize.base import ArgNum, Optimizer, check_positive, check_scalar
+from kettle.optimize.base import ArgNum, Optimizer, check_positive, check_positive_int, check_scalar
 from kettle.optimize.circuit_params import flatten_args, unflatten
 
 
@@ -92,8 +91,8 @@ class QNSPSAOptimizer(Optimizer):
         self.stepsize = check_positive(self.name, "stepsize", stepsize)
         self.regularization = check_positive(self.name, "regularization", regularization)
         self.finite_diff_step = check_positive(self.name, "finite_diff_step", finite_diff_step)
-        self.resamplings = _positive_int(self.name, "resamplings", resamplings)
-        self.history_length = _positive_int(self.name, "history_length", history_length)
+        self.resamplings = check_positive_int(self.name, "resamplings", resamplings)
+        self.history_length = check_positive_int(self.name, "history_length", history_length)
         if not isinstance(blocking, bool):
             raise OptimizerError(f"{self.name}: blocking must be True or False, got {blocking!r}",
                                  optimizer=self.name, value=blocking)
@@ -223,9 +222,3 @@ def _execute(qnode: QNode, tapes: list[QuantumTape]) -> list:
     device = qnode.device
     return device.execute([device.preprocess(t) for t in tapes])
 
-
-def _positive_int(owner: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise OptimizerError(f"{owner}: {name} must be a positive integer, got {value!r}",
-                             optimizer=owner, value=value)
-    return int(value)

@@ -5,13 +5,11 @@ suits noisy (finite-shot) costs and large circuits.
 """
 from __future__ import annotations
 
-import numbers
 
 import numpy as onp
 
 from kettle.core.knumpy import tensor
-from kettle.errors import OptimizerError
-from kettle.optimize.base import ArgNum, Optimizer, check_positive
+from kettle.optimize.base import ArgNum, Optimizer, check_positive, check_positive_int
 
 
 class SPSAOptimizer(Optimizer):
@@ -46,10 +44,7 @@ class SPSAOptimizer(Optimizer):
                  c: float = 0.2, A: float | None = None, a: float | None = None,
                  seed: int | onp.random.Generator | None = None, argnum: ArgNum = None):
         super().__init__(argnum=argnum)
-        if isinstance(maxiter, bool) or not isinstance(maxiter, numbers.Integral) or maxiter < 1:
-            raise OptimizerError(f"{self.name}: maxiter must be a positive integer, got {maxiter!r}",
-                                 optimizer=self.name, value=maxiter)
-        self.maxiter = int(maxiter)
+        self.maxiter = check_positive_int(self.name, "maxiter", maxiter)
         self.alpha = check_positive(self.name, "alpha", alpha)
         self.gamma = check_positive(self.name, "gamma", gamma)
         self.c = check_positive(self.name, "c", c)

@@ -16,7 +16,7 @@ import pytest
 import kettle as kt
 from kettle import numpy as np
 from kettle.core import measurements
-from kettle.errors import DeviceError, NonDifferentiableError
+from kettle.errors import NonDifferentiableError
 
 X = onp.array([0.3, -1.1, 0.8])
 WEIGHTS = onp.array([0.25, -0.6])  # weights of probs in the scalar cost

@@ -34,7 +34,6 @@ def _reference():
 
     RX(x)RY(w)|0⟩ then CNOT: ⟨Z1⟩ = ⟨Z0⟩ = cos x cos w, P(q0=1) = (1 − cos x cos w)/2.
     """
-    c = onp.cos(X) * onp.cos(W)
     dc_dx = -onp.sin(X) * onp.cos(W)
     dc_dw = -onp.cos(X) * onp.sin(W)
     weight = G_EV - 0.5 * G_P
