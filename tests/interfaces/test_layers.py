@@ -137,7 +137,8 @@ def test_torch_layer_init_method():
         "weights": lambda w: torch.nn.init.constant_(w, 0.25), "bias": torch.nn.init.zeros_})
     assert torch.all(layer.weights == 0.25) and float(layer.bias.detach()) == 0.0
     default = kt.qnn.TorchLayer(_qnode(), SHAPES)
-    assert float(default.weights.min()) >= 0 and float(default.weights.max()) < 2 * np.pi
+    w = default.weights.detach()
+    assert float(w.min()) >= 0 and float(w.max()) < 2 * np.pi
 
 
 @pytest.mark.tf
