@@ -5,7 +5,7 @@ import functools
 import inspect
 from typing import Any, Callable
 
-from kettle.core import qmath, queuing
+from kettle.core import broadcast, qmath, queuing
 from kettle.core.measurements import MeasurementProcess
 from kettle.core.shots import Shots
 from kettle.core.tape import QuantumTape, split_recorded
@@ -120,12 +120,14 @@ class QNode:
         values = _flatten(args) + _flatten(tuple(kwargs.values()))
         qmath.get_interface(*values)  # mixing frameworks is an error before anything is recorded
         tape = self.construct(args, kwargs)
-        tape = self.device.preprocess(tape)
+        split = broadcast.needs_split(self.device, tape)
+        tapes = [self.device.preprocess(t) for t in (broadcast.split(tape) if split else [tape])]
         detected = qmath.get_interface(*values, *tape.get_parameters(trainable_only=False))
         interface = self._resolve_interface(detected)
-        res = execute([tape], self.device, diff_method=self.diff_method, interface=interface,
-                      gradient_kwargs=self.gradient_kwargs,
-                      max_diff=self.gradient_kwargs.get("max_diff", 1))[0]
+        results = execute(tapes, self.device, diff_method=self.diff_method, interface=interface,
+                          gradient_kwargs=self.gradient_kwargs,
+                          max_diff=self.gradient_kwargs.get("max_diff", 1))
+        res = broadcast.stack(results) if split else results[0]
         if interface == "numpy" and self.interface not in ("auto", "autograd", None):
             res = _to_interface(res, self.interface)  # interface="torch" called with NumPy values
         return self._unpack(res, tape)

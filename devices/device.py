@@ -180,8 +180,9 @@ class Device:
         if tape.batch_size is not None and not self.capabilities.broadcasting:
             raise DeviceError(
                 f"device '{self.name}' does not support parameter broadcasting, but the circuit "
-                f"is broadcast with batch size {tape.batch_size}; call it once per parameter set "
-                "or use a device that broadcasts, such as default.qubit", device=self.name)
+                f"is broadcast with batch size {tape.batch_size}; run one tape per parameter set "
+                "(kettle.core.broadcast.split(tape), which QNodes do for you) or use a device that "
+                "broadcasts, such as default.qubit", device=self.name)
         tape = self._decompose(tape)
         for mp in tape.measurements:
             bad = self._unsupported_observable(mp.obs) if mp.obs is not None else None

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 import autoray as ar
 
-from kettle.core import qmath
+from kettle.core import broadcast, qmath
 from kettle.core.measurements import CountsMP, SampleMP
 from kettle.core.tape import QuantumTape
 from kettle.errors import NonDifferentiableError
@@ -104,16 +104,27 @@ def gradient_transform(transform: Callable) -> Callable:
 
 
 def _qnode_jacobian(qnode, transform, t_args, t_kwargs) -> Callable:
-    @functools.wraps(qnode)
-    def jacobian_fn(*args, **kwargs):
-        tape = qnode.device.preprocess(qnode.construct(args, kwargs))
-        tape.trainable_params = trainable_indices(tape)
-        tapes, fn = transform(tape, *t_args, **t_kwargs)
-        jac = fn(qnode.device.execute(tapes))
+    def shaped(tape, jac):  # the QNode's return structure is known once it has been recorded
         single = not isinstance(qnode._structure, (list, tuple))
         if tape.shots.has_vector:
             return tuple(stack_jacobian(j, single) for j in jac)
         res = stack_jacobian(jac, single)
         return list(res) if isinstance(qnode._structure, list) else res
+
+    @functools.wraps(qnode)
+    def jacobian_fn(*args, **kwargs):
+        tape = qnode.construct(args, kwargs)
+        split = broadcast.needs_split(qnode.device, tape)
+        entries = []  # per circuit: (tape, its gradient tapes, post-processing)
+        for entry in broadcast.split(tape) if split else [tape]:
+            entry = qnode.device.preprocess(entry)
+            entry.trainable_params = trainable_indices(entry)
+            entries.append((entry, *transform(entry, *t_args, **t_kwargs)))
+        results = qnode.device.execute([t for _, tapes, _ in entries for t in tapes])
+        jacobians, start = [], 0
+        for entry, tapes, fn in entries:
+            jacobians.append(shaped(entry, fn(results[start:start + len(tapes)])))
+            start += len(tapes)
+        return broadcast.stack(jacobians) if split else jacobians[0]
 
     return jacobian_fn

@@ -201,19 +201,6 @@ def test_sampling_only_device_refuses_shots_none():
         Sampler(1)
 
 
-def test_broadcasting_is_refused_by_a_device_without_it(dev):
-    @kt.qnode(dev)
-    def circuit(x):
-        kt.RX(x, wires=0)
-        return kt.expval(kt.PauliZ(0))
-
-    with pytest.raises(DeviceError, match=re.escape(
-            "device 'example.qubit' does not support parameter broadcasting, but the circuit is "
-            "broadcast with batch size 3; call it once per parameter set or use a device that "
-            "broadcasts, such as default.qubit")):
-        circuit(onp.array([0.1, 0.2, 0.3]))
-
-
 # ---------------------------------------------------------------- the Device base class
 
 
