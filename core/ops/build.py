@@ -69,10 +69,13 @@ def half_angle(theta: Any):
 def phase(theta: Any, scale: float = 1.0) -> Any:
     """exp(i·scale·θ) as a complex array."""
     if _is_real(theta):
-        x = float(scale) * theta  # a NumPy float64 scale would widen float32 angles
-        c = qmath.as_complex(anp.cos(x))
-        out = c + 1j * qmath.as_complex(anp.sin(x))
-        # NumPy 1 promotes a complex64 scalar times 1j to complex128: keep the precision
-        return out if qmath.dtype_name(out) == qmath.dtype_name(c) else ar.astype(
-            out, qmath.dtype_name(c))
+        return qmath.cis(float(scale) * theta)  # a NumPy float64 scale would widen float32 angles
     return anp.exp(1j * scale * qmath.as_complex(theta))
+
+
+def phase_pair(theta: Any, scale: float = 0.5) -> tuple[Any, Any]:
+    """exp(−i·scale·θ) and exp(+i·scale·θ); for real θ the second is the conjugate of the first."""
+    if _is_real(theta):
+        minus = phase(theta, -scale)
+        return minus, anp.conj(minus)
+    return phase(theta, -scale), phase(theta, scale)

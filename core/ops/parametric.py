@@ -65,7 +65,7 @@ class RZ(_Rotation):
 
     @staticmethod
     def compute_diagonal(theta):
-        return build.stack_last([build.phase(theta, -0.5), build.phase(theta, 0.5)])
+        return build.stack_last(list(build.phase_pair(theta)))
 
     @classmethod
     def compute_matrix(cls, theta):
@@ -105,10 +105,11 @@ class Rot(Operation):
     @staticmethod
     def compute_matrix(phi, theta, omega):
         c, s = build.half_angle(theta)
-        phi, omega = qmath.as_complex(phi), qmath.as_complex(omega)
+        sum_minus, sum_plus = build.phase_pair(phi + omega)  # exp(∓i(φ+ω)/2)
+        diff_minus, diff_plus = build.phase_pair(phi - omega)  # exp(∓i(φ−ω)/2)
         return build.matrix_from_rows([
-            [build.phase(phi + omega, -0.5) * c, -build.phase(phi - omega, 0.5) * s],
-            [build.phase(phi - omega, -0.5) * s, build.phase(phi + omega, 0.5) * c],
+            [sum_minus * c, -diff_plus * s],
+            [diff_minus * s, sum_plus * c],
         ])
 
     @staticmethod
@@ -268,7 +269,7 @@ class IsingZZ(_Rotation):
 
     @staticmethod
     def compute_diagonal(phi):
-        m, p = build.phase(phi, -0.5), build.phase(phi, 0.5)
+        m, p = build.phase_pair(phi)
         return build.stack_last([m, p, p, m])
 
     @classmethod
