@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
+import numpy as np
 from autograd.extend import defvjp_argnums, primitive
 from autograd.numpy.numpy_boxes import ArrayBox
 
+from kettle.core.knumpy import tensor
 from kettle.core.tape import QuantumTape
 from kettle.errors import DiffMethodError
 from kettle.interfaces import flatten
@@ -32,9 +34,15 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
     return flatten.unflatten(flat, templates)
 
 
+def _plain(values) -> list:
+    """kettle.numpy tensors as plain NumPy views: devices then skip the subclass's per-operation
+    bookkeeping of ``requires_grad`` (the flag means nothing below this adapter)."""
+    return [v.view(np.ndarray) if isinstance(v, tensor) else v for v in values]
+
+
 @primitive
 def _run(*params, tapes, device, jac_fn, max_diff, templates):
-    results = device.execute(flatten.bind(tapes, params))
+    results = device.execute(flatten.bind(tapes, _plain(params)))
     templates[:] = [flatten.shapes(r) for r in results]
     return flatten.flat_numpy(results, float)
 
@@ -54,7 +62,7 @@ def _vjp_maker(argnums, ans, args, kwargs):
                         "a second derivative was requested, but the QNode was created with "
                         "max_diff=1; pass max_diff=2 (parameter-shift) or use diff_method='backprop'",
                         diff_method="max_diff")
-                bound = flatten.bind(tapes, list(args))
+                bound = flatten.bind(tapes, _plain(args))
                 jacs = jac_fn(bound, device.execute)
             cache["jacs"], cache["bound"] = jacs, bound
         return cache["bound"], cache["jacs"]
