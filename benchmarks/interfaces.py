@@ -45,7 +45,8 @@ def torch_step(method):
     return step
 
 
-def tf_step(method):
+def tf_step(method, graph=False):
+    """Eager GradientTape steps; with ``graph`` the step is a tf.function (traced once)."""
     import tensorflow as tf
 
     c = qnode(method)
@@ -56,7 +57,11 @@ def tf_step(method):
             y = c(w)
         return y, tape.gradient(y, w)
 
-    return step
+    return tf.function(step) if graph else step
+
+
+def tf_function_step(method):
+    return tf_step(method, graph=True)
 
 
 def jax_step(method):
@@ -87,8 +92,9 @@ def main() -> None:
     reps = 10 if parser.parse_args().quick else 100
     cases = [("autograd", "backprop", autograd_step), ("autograd", "adjoint", autograd_step),
              ("torch", "backprop", torch_step), ("torch", "adjoint", torch_step),
-             ("tf", "backprop", tf_step), ("jax.jit", "backprop", jax_step),
-             ("jax.jit", "adjoint", jax_step)]
+             ("tf", "backprop", tf_step), ("tf", "adjoint", tf_step),
+             ("tf.func", "backprop", tf_function_step), ("tf.func", "adjoint", tf_function_step),
+             ("jax.jit", "backprop", jax_step), ("jax.jit", "adjoint", jax_step)]
     for name, method, make in cases:
         ms = median_ms(make(method), reps, warmup=3)
         print(f"value+grad  SEL({LAYERS} layers) {N} qubits  {name:<9} {method:<9} {ms:8.2f} ms/step")
