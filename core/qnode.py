@@ -115,22 +115,32 @@ class QNode:
         return flow_scope_set(FlowScope(reason=reason))
 
     def __call__(self, *args: Any, **kwargs: Any):
-        from kettle.interfaces.execute import execute
-
-        values = _flatten(args) + _flatten(tuple(kwargs.values()))
-        qmath.get_interface(*values)  # mixing frameworks is an error before anything is recorded
+        # mixing frameworks is an error before anything is recorded
+        qmath.get_interface(*_flatten(args), *_flatten(tuple(kwargs.values())))
         tape = self.construct(args, kwargs)
         split = broadcast.needs_split(self.device, tape)
         tapes = [self.device.preprocess(t) for t in (broadcast.split(tape) if split else [tape])]
-        detected = qmath.get_interface(*values, *tape.get_parameters(trainable_only=False))
-        interface = self._resolve_interface(detected)
-        results = execute(tapes, self.device, diff_method=self.diff_method, interface=interface,
-                          gradient_kwargs=self.gradient_kwargs,
-                          max_diff=self.gradient_kwargs.get("max_diff", 1))
+        interface = self.call_interface(args, kwargs, tape)
+        results = self.execute(tapes, interface)
         res = broadcast.stack(results) if split else results[0]
         if interface == "numpy" and self.interface not in ("auto", "autograd", None):
             res = _to_interface(res, self.interface)  # interface="torch" called with NumPy values
         return self._unpack(res, tape)
+
+    def call_interface(self, args: tuple, kwargs: dict, tape: QuantumTape) -> str | None:
+        """The interface of a call with ``args``/``kwargs`` that recorded ``tape``."""
+        values = _flatten(args) + _flatten(tuple(kwargs.values()))
+        detected = qmath.get_interface(*values, *tape.get_parameters(trainable_only=False))
+        return self._resolve_interface(detected)
+
+    def execute(self, tapes: list[QuantumTape], interface: str | None) -> list:
+        """Run preprocessed tapes through the execute boundary with this QNode's diff method, so
+        their results are differentiable in ``interface``."""
+        from kettle.interfaces.execute import execute
+
+        return execute(tapes, self.device, diff_method=self.diff_method, interface=interface,
+                       gradient_kwargs=self.gradient_kwargs,
+                       max_diff=self.gradient_kwargs.get("max_diff", 1))
 
     def _resolve_interface(self, detected: str) -> str | None:
         """The interface of this call: the declared one, checked against the arrays given."""

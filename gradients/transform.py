@@ -104,6 +104,9 @@ def gradient_transform(transform: Callable) -> Callable:
 
 
 def _qnode_jacobian(qnode, transform, t_args, t_kwargs) -> Callable:
+    """The transform applied to the QNode's own gates (so the Jacobian's columns do not depend on
+    how a device decomposes them); the gradient tapes are preprocessed and run through the QNode's
+    execute boundary, so the Jacobian is differentiable in the arguments' framework."""
     def shaped(tape, jac):  # the QNode's return structure is known once it has been recorded
         single = not isinstance(qnode._structure, (list, tuple))
         if tape.shots.has_vector:
@@ -114,13 +117,14 @@ def _qnode_jacobian(qnode, transform, t_args, t_kwargs) -> Callable:
     @functools.wraps(qnode)
     def jacobian_fn(*args, **kwargs):
         tape = qnode.construct(args, kwargs)
+        interface = qnode.call_interface(args, kwargs, tape)
         split = broadcast.needs_split(qnode.device, tape)
         entries = []  # per circuit: (tape, its gradient tapes, post-processing)
         for entry in broadcast.split(tape) if split else [tape]:
-            entry = qnode.device.preprocess(entry)
             entry.trainable_params = trainable_indices(entry)
-            entries.append((entry, *transform(entry, *t_args, **t_kwargs)))
-        results = qnode.device.execute([t for _, tapes, _ in entries for t in tapes])
+            tapes, fn = transform(entry, *t_args, **t_kwargs)
+            entries.append((entry, [qnode.device.preprocess(t.copy()) for t in tapes], fn))
+        results = qnode.execute([t for _, tapes, _ in entries for t in tapes], interface)
         jacobians, start = [], 0
         for entry, tapes, fn in entries:
             jacobians.append(shaped(entry, fn(results[start:start + len(tapes)])))
