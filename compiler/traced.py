@@ -151,7 +151,7 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, method: str)
             raise DeviceError(
                 f"kt.qjit compiles exact simulation only, but a QNode on '{device.name}' has "
                 f"shots={shots}; use shots=None inside kt.qjit", device=device.name)
-        t.trainable_params = traced_indices(t)
+    tapes = flatten.with_trainable(tapes, traced_indices)
     params = [p for t in tapes for p in t.get_parameters()]
     templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
     dtype = jnp.finfo(jnp.result_type(float, *params)).dtype

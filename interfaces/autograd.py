@@ -25,8 +25,7 @@ def trainable_indices(tape: QuantumTape) -> list[int]:
 
 
 def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: int = 1) -> list:
-    for t in tapes:
-        t.trainable_params = trainable_indices(t)
+    tapes = flatten.with_trainable(tapes, trainable_indices)
     params = [p for t in tapes for p in t.get_parameters()]
     templates: list = []
     flat = _run(*params, tapes=tuple(tapes), device=device, jac_fn=jac_fn, max_diff=max_diff,

@@ -51,6 +51,22 @@ def size_of(template) -> int:
     return sum(int(np.prod(s)) * (2 if s.is_complex else 1) for s in leaves(template))
 
 
+def with_trainable(tapes: Sequence[QuantumTape], indices_fn) -> list[QuantumTape]:
+    """The tapes with ``trainable_params`` set by ``indices_fn``, copied where that changes them.
+
+    The caller's tapes are never modified: a gradient transform may pass its own input tape among
+    its gradient tapes and still read that tape's trainable parameters afterwards.
+    """
+    out = []
+    for t in tapes:
+        indices = indices_fn(t)
+        if indices != t.trainable_params:
+            t = t.copy()
+            t.trainable_params = indices
+        out.append(t)
+    return out
+
+
 def bind(tapes: Sequence[QuantumTape], params: Sequence) -> list[QuantumTape]:
     """Tapes with their trainable parameters replaced, in order, by ``params``."""
     out, i = [], 0

@@ -5,6 +5,7 @@ with its framework's autodiff.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Callable, Sequence
 
@@ -26,6 +27,13 @@ def jacobian_fn(method: str, device, gradient_kwargs: dict) -> Callable:
                    "finite-diff": {"h", "approx_order", "strategy"},
                    "spsa": {"h", "num_directions", "sampler_rng"}}[method]
         options = {k: v for k, v in gradient_kwargs.items() if k in allowed}
+        if gradient_kwargs.get("max_diff", 1) > 1:  # nested differences need a wider step
+            from kettle.gradients.finite_diff import SECOND_ORDER_H
+
+            if method == "finite-diff":
+                options.setdefault("h", SECOND_ORDER_H)
+            elif method == "parameter-shift":  # gates without a shift rule fall back to these
+                options["fallback_fn"] = functools.partial(gradients.finite_diff, h=SECOND_ORDER_H)
 
         def by_transform(tapes: Sequence[QuantumTape], execute_fn: Callable) -> list:
             pairs = [transform(t, **options) for t in tapes]

@@ -59,8 +59,7 @@ def _first_order_callback(fn: Callable, spec, *args):
 
 
 def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: int = 1) -> list:
-    for t in tapes:
-        t.trainable_params = trainable_indices(t)
+    tapes = flatten.with_trainable(tapes, trainable_indices)
     params = [p for t in tapes for p in t.get_parameters()]
     templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
     size = sum(flatten.size_of(tm) for tm in templates)

@@ -33,8 +33,7 @@ def _numpy(params) -> list:
 
 
 def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: int = 1) -> list:
-    for t in tapes:
-        t.trainable_params = trainable_indices(t)
+    tapes = flatten.with_trainable(tapes, trainable_indices)
     # plain tensors inside the custom gradient (variables read here stay connected to the tape)
     params = [tf.convert_to_tensor(p) for t in tapes for p in t.get_parameters()]
     dtype = params[0].dtype if params else tf.float64
