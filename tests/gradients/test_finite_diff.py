@@ -138,10 +138,34 @@ def test_nonlinear_measurement_through_a_qnode():
 
 
 # ---------------------------------------------------------------------------- options
-@pytest.mark.parametrize("h", [0, -1, 0.0, None, "1e-3"])
+@pytest.mark.parametrize("h", [0, -1, 0.0, "1e-3"])
 def test_bad_step_raises(h):
     with pytest.raises(ValueError, match=f"step h must be a positive number, got {h!r}"):
         kt.gradients.finite_diff(rx_ry_tape(), h=h)
+
+
+@pytest.mark.parametrize("order, strategy, h", [(1, "forward", (2 / 10_000) ** 0.25),
+                                                (2, "center", (2 / 10_000) ** (1 / 6))])
+def test_default_step_with_shots_balances_shot_noise(order, strategy, h):
+    """With shots the default step is (2/N)^(1/(2(k+1))), not 1e-7 (whose quotient would be shot
+    noise ×1e5): the shifted tapes sit that far away, and the estimate is within bias + 5σ.
+
+    ⟨Z⟩ = cos x after RX(x); forward bias h/2·|cos x|, noise √2/(h√N); central bias h²/6, noise
+    1/(√(2N)·h).
+    """
+    x, shots = 0.5, 10_000
+    tape = kt.QuantumTape([kt.RX.unqueued(x, wires=0)], [kt.expval(kt.PauliZ.unqueued(0))],
+                          shots=shots)
+    tapes, fn = kt.gradients.finite_diff(tape, approx_order=order, strategy=strategy)
+    shifted = [float(t.get_parameters(False)[0]) for t in tapes]
+    assert max(abs(s - x) for s in shifted) == pytest.approx(h, rel=1e-12)
+    dev = kt.device("default.qubit", wires=1, shots=shots, seed=11)
+    estimate = float(np.squeeze(fn(dev.execute(tapes))[0][0]))
+    if order == 1:
+        bound = h / 2 + 5 * np.sqrt(2) / (h * np.sqrt(shots))
+    else:
+        bound = h ** 2 / 6 + 5 / (np.sqrt(2 * shots) * h)
+    assert abs(estimate + np.sin(x)) < bound
 
 
 def test_bad_strategy_raises():
