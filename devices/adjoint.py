@@ -15,6 +15,7 @@ import numpy as np
 from kettle.core import measurements as m
 from kettle.core import qmath
 from kettle.core.ops.matrix_ops import BasisState, StatePrep
+from kettle.core.ops.observables import Hamiltonian
 from kettle.core.tape import QuantumTape
 from kettle.devices.qubit_measure import StateView, apply_observable
 from kettle.errors import NonDifferentiableError
@@ -84,6 +85,29 @@ def _probs_plan(mp, view: StateView):
     return bras, lambda d: anp.stack(d, axis=-1)
 
 
+def _observable_derivatives(tape: QuantumTape, view: StateView) -> dict:
+    """Derivatives with respect to trainable observable parameters, per (measurement, trainable
+    index): expval(Σ c_k O_k) is linear in c_k, so ∂/∂c_k = ⟨O_k⟩ at the final state. Other
+    observable parameters are refused (the sweep differentiates gates only)."""
+    out = {}
+    gates = {id(op) for op in tape.operations}
+    for t in range(len(tape.trainable_params)):
+        obs, i = tape.get_operation(t)
+        if id(obs) in gates:
+            continue
+        for k, mp in enumerate(tape.measurements):
+            if mp.obs is not obs:
+                continue
+            if not (isinstance(mp, m.ExpectationMP) and isinstance(obs, Hamiltonian)):
+                raise NonDifferentiableError(
+                    f"adjoint differentiation cannot differentiate the parameters of {obs.name} "
+                    f"in {mp.return_type}(): it differentiates gate parameters and the "
+                    "coefficients of expval(Hamiltonian); use diff_method='backprop' or "
+                    "'parameter-shift', or pass the observable's parameters as constants")
+            out[(k, t)] = anp.real(_inner(view, view.state, apply_observable(view, obs.ops[i])))
+    return out
+
+
 def adjoint_jacobian(tape: QuantumTape, wire_order, kernel, initial_state_fn) -> tuple:
     """Jacobian of a tape: a tuple over measurements of tuples over trainable parameters."""
     check_adjoint_tape(tape)
@@ -95,6 +119,7 @@ def adjoint_jacobian(tape: QuantumTape, wire_order, kernel, initial_state_fn) ->
     positions: dict[int, list[int]] = {}
     for t in range(len(tape.trainable_params)):
         positions.setdefault(id(tape.get_operation(t)[0]), []).append(t)
+    of_observables = _observable_derivatives(tape, view)
     plans = [_plan(mp, view) for mp in tape.measurements]
     bras = [StateView(b, wire_order, view.batched, kernel) for bras_k, _ in plans for b in bras_k]
     n_params = len(tape.trainable_params)
@@ -113,9 +138,11 @@ def adjoint_jacobian(tape: QuantumTape, wire_order, kernel, initial_state_fn) ->
         bras = [b.apply(adj) for b in bras]
     zero = np.zeros(qmath.shape(view.state)[:1]) if view.batched else np.float64(0.0)
     out, b = [], 0
-    for bras_k, combine in plans:
+    for k, (bras_k, combine) in enumerate(plans):
         rows = derivs[b:b + len(bras_k)]
         b += len(bras_k)
-        out.append(tuple(combine([r[t] if r[t] is not None else zero for r in rows])
-                         for t in range(n_params)))
+        out.append(tuple(
+            of_observables[(k, t)] if (k, t) in of_observables
+            else combine([r[t] if r[t] is not None else zero for r in rows])
+            for t in range(n_params)))
     return tuple(out)
