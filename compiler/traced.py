@@ -11,6 +11,7 @@ argument 0.
 """
 from __future__ import annotations
 
+import copy
 from typing import Callable, Sequence
 
 import jax
@@ -105,6 +106,36 @@ def _run_group(device, group: list[QuantumTape], members: list[int], results: li
     return True
 
 
+def _held_tracers(tapes: Sequence[QuantumTape]) -> list:
+    """Tracers the tapes hold besides their trainable parameters: integer parameters and run-time
+    wires (e.g. a ``kt.for_loop`` index). They are passed to the custom-JVP function as explicit
+    arguments: a custom JVP must not close over tracers of an enclosing loop or branch."""
+    seen, out = set(), []
+    for t in tapes:
+        trainable = set(t.trainable_params)
+        values = [p for i, p in enumerate(t.get_parameters(trainable_only=False))
+                  if i not in trainable]
+        values += [w for obj in (*t.operations, *t.measurements) for w in obj.wires]
+        for v in values:
+            if isinstance(v, jax.core.Tracer) and id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+    return out
+
+
+def _rebound(tapes: Sequence[QuantumTape], held: list, new_held: Sequence,
+             params: Sequence) -> list[QuantumTape]:
+    """The tapes with ``held`` tracers replaced by ``new_held`` (wherever they sit: parameters,
+    wires, nested operators) and the trainable parameters by ``params``."""
+    if held:
+        memo = {id(old): new for old, new in zip(held, new_held)}
+        for t in tapes:  # everything else traced is kept as it is, not copied
+            for p in t.get_parameters(trainable_only=False):
+                memo.setdefault(id(p), p)
+        tapes = copy.deepcopy(list(tapes), memo)
+    return flatten.bind(tapes, params)
+
+
 def _flat(results, dtype) -> jax.Array:
     """Every result leaf of every tape as one real vector (complex leaves: real part, then imag)."""
     parts = []
@@ -156,14 +187,17 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, method: str)
     templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
     dtype = jnp.finfo(jnp.result_type(float, *params)).dtype
     counts = [len(t.trainable_params) for t in tapes]
+    held = _held_tracers(tapes)
+    n_params = len(params)
 
     @jax.custom_jvp
     def run(*values):
-        return _flat(batched_execute(device, flatten.bind(tapes, values)), dtype)
+        bound = _rebound(tapes, held, values[n_params:], values[:n_params])
+        return _flat(batched_execute(device, bound), dtype)
 
     def run_jvp(primals, tangents):
         out = run(*primals)
-        active = [k for k, t in enumerate(tangents) if not isinstance(t, SymbolicZero)]
+        active = [k for k, t in enumerate(tangents[:n_params]) if not isinstance(t, SymbolicZero)]
         if not active:
             return out, jnp.zeros_like(out)
         if method == "finite-diff":
@@ -173,7 +207,7 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, method: str)
     def tangent_out(primals, tangents, active):
         """J·t over the parameters with non-zero tangents; the Jacobian by ``method``, with
         gradient tapes executed by this (differentiable) function."""
-        bound = flatten.bind(tapes, list(primals))
+        bound = _rebound(tapes, held, primals[n_params:], primals[:n_params])
         selected, per_tape, start = [], [], 0
         for t, n in zip(bound, counts):
             mine = [k - start for k in active if start <= k < start + n]
@@ -203,4 +237,4 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, method: str)
         return jnp.concatenate(segments)
 
     run.defjvp(run_jvp, symbolic_zeros=True)
-    return flatten.unflatten(run(*params), templates)
+    return flatten.unflatten(run(*params, *held), templates)
