@@ -77,7 +77,9 @@ def _argnums(argnum: Any, nargs: int) -> tuple[tuple[int, ...], bool]:
         if not -nargs <= i < nargs:
             raise NonDifferentiableError(f"argnum={i} is out of range: the function got {nargs} "
                                          "positional argument(s)", argnum=i)
-    return tuple(int(i) % nargs for i in nums), single
+    positions = tuple(int(i) % nargs for i in nums)
+    autodiff.check_distinct(argnum, positions)
+    return positions, single
 
 
 def _check_inputs(diff_args: Sequence, argnums: Sequence[int]) -> None:

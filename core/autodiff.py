@@ -33,6 +33,15 @@ def _as_differentiable(value: Any) -> Any:
     return tensor(arr, requires_grad=True)
 
 
+def check_distinct(argnum: Any, positions: Sequence[int]) -> None:
+    """Refuse an ``argnum`` that names one argument twice (after negative indices are resolved)."""
+    repeated = sorted({i for i in positions if list(positions).count(i) > 1})
+    if repeated:
+        raise NonDifferentiableError(
+            f"argnum={argnum!r} names argument {repeated[0]} more than once; list each argument "
+            "to differentiate once", argnum=argnum)
+
+
 def _select(func: Callable, argnum: int | Sequence[int] | None, args: tuple):
     """(argnums, args with differentiable values at argnums, unary-or-tuple flag)."""
     if argnum is None:
@@ -51,6 +60,7 @@ def _select(func: Callable, argnum: int | Sequence[int] | None, args: tuple):
                     f"argument {i} has requires_grad=False and cannot be differentiated; create it "
                     "with requires_grad=True or drop it from argnum", argnum=i)
         argnums = [i % len(args) for i in argnums]
+        check_distinct(argnum, argnums)
     args = tuple(_as_differentiable(a) if i in argnums else a for i, a in enumerate(args))
     return argnums, args, single
 

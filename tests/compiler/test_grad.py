@@ -3,6 +3,7 @@ know with their exact values, argnum forms, the errors, and the dispatch outside
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as onp
 import pytest
@@ -241,6 +242,18 @@ def test_integer_and_out_of_range_arguments():
     with pytest.raises(NonDifferentiableError, match=r"^argnum=3 is out of range: the function got 3 "
                                                      r"positional argument\(s\)"):
         kt.qjit(kt.grad(f3, argnum=3))(X, Y, Z)
+
+
+@pytest.mark.parametrize("argnum", [(0, 0), (1, -2), [2, 0, -1]])
+def test_an_argument_named_twice_is_refused(argnum):
+    """Inside qjit, with method "fd", and by autograd outside: no silent zero for the repeat."""
+    first = sorted({i % 3 for i in argnum if [j % 3 for j in argnum].count(i % 3) > 1})[0]
+    message = rf"^argnum={re.escape(repr(argnum))} names argument {first} more than once"
+    for grad in (lambda: kt.qjit(kt.grad(f3, argnum=argnum))(X, Y, Z),
+                 lambda: kt.qjit(kt.grad(f3, argnum=argnum, method="fd"))(X, Y, Z),
+                 lambda: kt.grad(f3, argnum=argnum)(np.array(X), np.array(Y), np.array(Z))):
+        with pytest.raises(NonDifferentiableError, match=message):
+            grad()
 
 
 # ---------------------------------------------------------------------------- outside qjit
