@@ -157,6 +157,17 @@ def _finite_diff_error() -> DifferentiableCompilerError:
         "'adjoint' or 'backprop'", value="finite-diff")
 
 
+def check_exact(tapes: Sequence[QuantumTape], device) -> None:
+    """Sampling is not compiled: a tape with finite shots is a DeviceError inside kt.qjit."""
+    for t in tapes:
+        if not t.shots.analytic:
+            vec = t.shots.vector
+            shots = vec[0] if len(vec) == 1 else list(vec)
+            raise DeviceError(
+                f"kt.qjit compiles exact simulation only, but a QNode on '{device.name}' has "
+                f"shots={shots}; use shots=None inside kt.qjit", device=device.name)
+
+
 def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, method: str) -> list:
     """Results of ``tapes`` as JAX values, differentiable (to any order) by ``method``.
 
@@ -175,13 +186,7 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, method: str)
         DifferentiableCompilerError: when a finite-diff QNode is differentiated.
     """
     tapes = list(tapes)
-    for t in tapes:
-        if not t.shots.analytic:
-            vec = t.shots.vector
-            shots = vec[0] if len(vec) == 1 else list(vec)
-            raise DeviceError(
-                f"kt.qjit compiles exact simulation only, but a QNode on '{device.name}' has "
-                f"shots={shots}; use shots=None inside kt.qjit", device=device.name)
+    check_exact(tapes, device)
     tapes = flatten.with_trainable(tapes, traced_indices)
     params = [p for t in tapes for p in t.get_parameters()]
     templates = [flatten.result_template(t, len(device.wires)) for t in tapes]

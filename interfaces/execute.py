@@ -157,6 +157,15 @@ def execute(tapes: Sequence[QuantumTape], device, diff_method="best", interface=
             gradient_kwargs: dict | None = None, max_diff: int = 1) -> list:
     """Run tapes on a device; with gradients registered for ``interface`` where needed."""
     tapes = list(tapes)
+    compiled = interface == "jax" and "jax" in device.capabilities.backprop_interfaces
+    if compiled:
+        from kettle.compiler.context import compiling
+
+        compiled = compiling()  # inside kt.qjit: the device runs on the tracers, no host callbacks
+    if compiled:
+        from kettle.compiler.traced import check_exact
+
+        check_exact(tapes, device)  # before any differentiability check: the shots are the problem
     if interface is None:
         return device.execute([_detached(t) for t in tapes])
     if interface == "numpy" or diff_method is None:
@@ -175,11 +184,8 @@ def execute(tapes: Sequence[QuantumTape], device, diff_method="best", interface=
     from kettle.interfaces.jacobian import jacobian_fn
 
     jac_fn = jacobian_fn(method, device, gradient_kwargs or {})
-    if interface == "jax" and "jax" in device.capabilities.backprop_interfaces:
-        from kettle.compiler.context import compiling
+    if compiled:
+        from kettle.compiler.traced import execute as traced_execute
 
-        if compiling():  # inside kt.qjit: the device runs on the tracers, no host callbacks
-            from kettle.compiler.traced import execute as traced_execute
-
-            return traced_execute(tapes, device, jac_fn, method)
+        return traced_execute(tapes, device, jac_fn, method)
     return adapter.execute(tapes, device, jac_fn, max_diff)

@@ -178,6 +178,22 @@ def test_finite_shots_are_refused_with_a_clear_error():
     assert info.value.device == "default.qubit"
 
 
+@pytest.mark.parametrize("measure, method", [("sample", "best"), ("expval", "backprop")])
+def test_finite_shots_error_comes_before_differentiability_checks(measure, method):
+    """sample() or a backprop QNode with shots: the shots are the problem, and the error says so
+    (not "sample() is not differentiable" or "backprop needs shots=None")."""
+    from kettle.errors import DeviceError
+
+    @kt.qnode(kt.device("default.qubit", wires=1, shots=50), diff_method=method)
+    def circuit(x):
+        kt.RX(x, wires=0)
+        return kt.sample(kt.PauliZ(0)) if measure == "sample" else kt.expval(kt.PauliZ(0))
+
+    with pytest.raises(DeviceError, match=r"^kt.qjit compiles exact simulation only, but a QNode on "
+                                          r"'default.qubit' has shots=50"):
+        kt.qjit(circuit)(0.1)
+
+
 @pytest.mark.parametrize("method", METHODS)
 def test_jacobian_of_broadcast_parameters(method):
     """RX(x_b)⊗RY(y), CNOT: P(wire 1 = 1) = p + q − 2pq with p = sin²(x/2), q = sin²(y/2);
