@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+import numpy as np
+
 from kettle.compiler.context import compiling, flow_scope
 from kettle.core import queuing
 from kettle.errors import ControlFlowError
@@ -82,6 +84,33 @@ def _from_carry(carry: tuple) -> Any:
     return None if not carry else carry[0] if len(carry) == 1 else carry
 
 
+def _is_integer(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, np.integer)):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return dtype is not None and getattr(value, "shape", None) == () and np.issubdtype(
+        np.dtype(dtype), np.integer)
+
+
+def _marked(fn: Callable) -> Callable:
+    """``fn`` whose TypeErrors are marked as raised by user code (a body, a branch, a condition),
+    so the loop and cond wrappers re-raise them as they are instead of blaming the structure."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except TypeError as err:
+            err._kettle_user_code = True
+            raise
+
+    return call
+
+
+def _from_user_code(err: TypeError) -> bool:
+    return getattr(err, "_kettle_user_code", False)
+
+
 def _retyped(err: TypeError, who: str) -> ControlFlowError:
     return ControlFlowError(
         f"{who} cannot be compiled: its body must return values of the same structure, shapes and "
@@ -95,6 +124,11 @@ class _ForLoop:
 
     def __call__(self, *init: Any):
         lower, upper, step, n = self.lower, self.upper, self.step, len(init)
+        for name, value in (("lower", lower), ("upper", upper), ("step", step)):
+            if not _is_integer(value):
+                raise ControlFlowError(
+                    f"kt.for_loop got {name}={value!r}; lower, upper and step must be integers "
+                    "(Python ints, or integer scalars inside kt.qjit)", value=value)
         if not _is_tracer(step) and step == 0:
             raise ControlFlowError("kt.for_loop got step=0; the step must be a non-zero integer",
                                    value=step)
@@ -123,9 +157,12 @@ class _ForLoop:
             count = jnp.maximum(0, -((jnp.asarray(lower) - upper) // step))
         else:  # a static trip count: lax lowers the loop to a (reverse-differentiable) scan
             count = max(0, -((lower - upper) // step))
+        body = _marked(body)
         try:
             return jax.lax.fori_loop(0, count, lambda k, c: body(lower + k * step, *c), init)
         except TypeError as err:
+            if _from_user_code(err):
+                raise
             raise _retyped(err, "kt.for_loop") from err
 
 
@@ -185,9 +222,12 @@ class _WhileLoop:
         values after the first ``skip`` (which the simulation uses for the state)."""
         import jax
 
+        body, cond_fn = _marked(body), _marked(self.cond_fn)
         try:
-            return jax.lax.while_loop(lambda c: self.cond_fn(*c[skip:]), lambda c: body(*c), init)
+            return jax.lax.while_loop(lambda c: cond_fn(*c[skip:]), lambda c: body(*c), init)
         except TypeError as err:
+            if _from_user_code(err):
+                raise
             raise _retyped(err, "kt.while_loop") from err
 
 
@@ -271,8 +311,10 @@ class Cond:
 
         holds = jnp.stack([jnp.asarray(p, dtype=bool) for p in self._preds] + [jnp.asarray(True)])
         try:
-            return jax.lax.switch(jnp.argmax(holds), list(branches), *args)
+            return jax.lax.switch(jnp.argmax(holds), [_marked(b) for b in branches], *args)
         except TypeError as err:
+            if _from_user_code(err):
+                raise
             hint = ("" if self._otherwise is not None else
                     " Without an otherwise branch every branch must return nothing; add one with "
                     "@f.otherwise.")

@@ -217,6 +217,47 @@ def test_errors_name_the_problem():
         kt.qjit(lambda x: kt.cond(x > 0)(lambda: x)())(1.0)
 
 
+@pytest.mark.parametrize("bounds, name, value", [((0, 3.0, 1), "upper", "3.0"),
+                                                  ((0.5, 3, 1), "lower", "0.5"),
+                                                  ((0, 3, True), "step", "True")])
+def test_loop_bounds_must_be_integers(bounds, name, value):
+    message = (rf"^kt.for_loop got {name}={value}; lower, upper and step must be integers "
+               r"\(Python ints, or integer scalars inside kt.qjit\)")
+    loop = kt.for_loop(*bounds)(lambda i, acc: acc + 1.0)
+    with pytest.raises(ControlFlowError, match=message):
+        loop(0.0)
+    with pytest.raises(ControlFlowError, match=message):
+        kt.qjit(lambda x: loop(x))(0.0)
+
+
+def test_errors_raised_by_user_code_inside_bodies_are_not_blamed_on_the_structure():
+    """A Python ``if`` on a traced value, or float() of one, inside a body, branch or condition
+    reaches the user as JAX's own error, not as a structure mismatch."""
+    def python_if(a):
+        def body(i, acc):
+            return acc + 1.0 if a > 1.0 else acc
+        return kt.for_loop(0, 3, 1)(body)(0.0)
+
+    def float_in_branch(x):
+        @kt.cond(x > 0)
+        def branch():
+            return float(x)
+
+        @branch.otherwise
+        def branch():
+            return 0.0
+
+        return branch()
+
+    def bool_in_condition(x):
+        return kt.while_loop(lambda v: bool(v < 10.0))(lambda v: 2 * v)(x)
+
+    for program in (python_if, float_in_branch, bool_in_condition):
+        with pytest.raises(jax.errors.ConcretizationTypeError) as info:
+            kt.qjit(program)(2.0)
+        assert not isinstance(info.value, ControlFlowError)
+
+
 def test_traced_condition_inside_an_unrolling_qnode_is_an_error():
     """Parameter-shift QNodes unroll their loops (each gate is shifted), so a predicate known only
     at run time cannot be honoured; outside kt.qjit, jax.jit makes the same value a tracer."""
