@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence
 import numpy as onp
 from autograd.numpy.numpy_boxes import ArrayBox
 
+from kettle.core import qmath
 from kettle.core.knumpy import tensor
 from kettle.errors import OptimizerError
 
@@ -147,6 +148,10 @@ class Optimizer:
         """
         return select_trainable(args, self.argnum if argnum is None else argnum, self.name)
 
+    def prepare_cost(self, cost: Any) -> Callable:
+        """The cost as this optimizer calls it (optimizers that accept other forms convert them)."""
+        return cost
+
     def evaluate(self, cost: Callable, args: Sequence, kwargs: dict) -> float:
         """``cost(*args, **kwargs)`` as a float, checked to be a real scalar."""
         return float(check_scalar(cost(*args, **kwargs), self.name))
@@ -211,6 +216,7 @@ class Optimizer:
         if tol is not None:
             tol = check_positive(self.name, "tol", tol, allow_zero=True)
         kwargs = dict(kwargs or {})
+        cost = self.prepare_cost(cost)
         extra = {} if grad_fn is None else {"grad_fn": grad_fn}
         several = isinstance(x0, tuple)
         x = x0
@@ -246,6 +252,8 @@ class Optimizer:
 # -------------------------------------------------------------------- validation helpers
 def check_positive(owner: str, name: str, value: Any, *, allow_zero: bool = False) -> float:
     """``value`` as a float, checked to be a positive (or non-negative) real number."""
+    if isinstance(value, onp.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value.item()  # a 0-d array (e.g. np.array(0.1)) is a number
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and onp.isfinite(value)
     if not ok or value < 0 or (value == 0 and not allow_zero):
         allowed = "a non-negative" if allow_zero else "a positive"
@@ -282,6 +290,8 @@ def select_trainable(args: Sequence, argnum: ArgNum, owner: str) -> list[int]:
     if argnum is None:
         nums = [i for i, a in enumerate(args) if getattr(a, "requires_grad", False) is True]
         if not nums:
+            for i, a in enumerate(args):
+                check_numpy(a, owner, i)  # a framework tensor: say which optimizer to use instead
             raise OptimizerError(
                 f"{owner}: none of the {len(args)} argument(s) is trainable; create them with "
                 "kettle.numpy (np.array(..., requires_grad=True)) or select them with argnum=",
@@ -329,8 +339,21 @@ def check_scalar(value: Any, owner: str) -> Any:
         optimizer=owner, value=raw)
 
 
+def check_numpy(value: Any, owner: str, position: int) -> None:
+    """Refuse a torch/TF/JAX tensor, naming that framework's optimizers."""
+    framework = qmath.backend_of(value)
+    if framework not in ("numpy", "autograd"):
+        hint = {"torch": "torch.optim", "tf": "a Keras optimizer", "jax": "optax"}.get(
+            framework, "that framework's optimizers")
+        raise OptimizerError(
+            f"{owner}: argument {position} is a {framework} tensor; kettle's optimizers step "
+            f"NumPy arrays (kettle.numpy). Convert it, or train it with {hint}, which works on "
+            "QNodes directly", optimizer=owner, value=value)
+
+
 def as_trainable(value: Any, owner: str, position: int) -> tensor:
     """A float tensor copy of a selected argument (so updates never alias the caller's array)."""
+    check_numpy(value, owner, position)
     arr = onp.array(value.numpy() if isinstance(value, tensor) else value)
     if arr.dtype.kind in "biu":
         arr = arr.astype(float)

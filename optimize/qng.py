@@ -69,9 +69,11 @@ class QNGOptimizer(GradientDescentOptimizer):
         self.lam = check_positive(self.name, "lam", lam, allow_zero=True)
 
     def _run_step(self, cost, args, kwargs, grad_fn, argnum, need_cost):
-        if isinstance(cost, (list, tuple)):
-            cost = self._sum_of(cost)
-        return super()._run_step(cost, args, kwargs, grad_fn, argnum, need_cost)
+        return super()._run_step(self.prepare_cost(cost), args, kwargs, grad_fn, argnum, need_cost)
+
+    def prepare_cost(self, cost):
+        """A list of QNodes stands for their sum."""
+        return self._sum_of(cost) if isinstance(cost, (list, tuple)) else cost
 
     def _sum_of(self, qnodes: Sequence) -> QNodeSum:
         if not qnodes or not all(isinstance(q, QNode) for q in qnodes):

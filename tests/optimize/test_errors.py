@@ -151,3 +151,34 @@ def test_rotoselect_generators_must_match_the_parameters():
     with pytest.raises(OptimizerError, match=r"generators must be a list with one gate class per "
                                              r"parameter \(3\)"):
         kt.RotoselectOptimizer().step(lambda x, g: np.sum(x), np.ones(3), [kt.RX, kt.RY])
+
+
+def test_zero_dimensional_array_hyper_parameters_are_numbers():
+    """np.array(0.1) works like 0.1 (a step of x² from x = 1 goes to 1 − 0.1·2 = 0.8)."""
+    opt = kt.GradientDescentOptimizer(onp.array(0.1))
+    assert opt.stepsize == 0.1 and isinstance(opt.stepsize, float)
+    assert float(opt.step(lambda x: x ** 2, np.array(1.0))) == pytest.approx(0.8, abs=1e-12)
+    with pytest.raises(OptimizerError, match="stepsize must be a positive number, got -0.5"):
+        kt.GradientDescentOptimizer(onp.array(-0.5))
+
+
+@pytest.mark.parametrize("framework, hint", [
+    pytest.param("torch", "torch.optim", marks=pytest.mark.torch),
+    pytest.param("tf", "a Keras optimizer", marks=pytest.mark.tf),
+    pytest.param("jax", "optax", marks=pytest.mark.jax),
+])
+def test_framework_tensors_are_refused_with_the_framework_optimizer_named(framework, hint):
+    if framework == "torch":
+        import torch
+        x = torch.tensor([0.1, 0.2], requires_grad=True)
+    elif framework == "tf":
+        import tensorflow as tf
+        x = tf.Variable([0.1, 0.2])
+    else:
+        import jax.numpy as jnp
+        x = jnp.array([0.1, 0.2])
+    with pytest.raises(OptimizerError, match=rf"GradientDescentOptimizer: argument 0 is a {framework} "
+                                             rf"tensor; kettle's optimizers step NumPy arrays "
+                                             rf"\(kettle.numpy\). Convert it, or train it with "
+                                             rf"{hint}, which works on QNodes directly"):
+        kt.GradientDescentOptimizer(0.1).step(lambda v: (v ** 2).sum(), x)

@@ -73,6 +73,12 @@ def test_sum_of_qnodes_on_one_device_steps_like_the_single_qnode():
     onp.testing.assert_allclose(summed, single, rtol=1e-10)
     assert c1 == pytest.approx(c2, abs=1e-12)
     assert not onp.allclose(summed, x)
+    # minimize takes the list too, through the last step and its final cost
+    res_sum = kt.QNGOptimizer(0.1).minimize([zz, xx], x, steps=3, progress=False)
+    res_one = kt.QNGOptimizer(0.1).minimize(both, x, steps=3, progress=False)
+    onp.testing.assert_allclose(res_sum.x, res_one.x, rtol=1e-10)
+    onp.testing.assert_allclose(res_sum.history, res_one.history, atol=1e-12)
+    assert res_sum.n_steps == 3 and res_sum.cost == pytest.approx(float(both(res_one.x)), abs=1e-12)
 
 
 def test_metric_tensor_fn_serves_any_cost():
