@@ -11,13 +11,13 @@ from kettle.core.shots import Shots
 from kettle.core.tape import QuantumTape, split_recorded
 from kettle.errors import DiffMethodError, InterfaceError, QuantumFunctionError
 
-#: valid diff_method strings (a gradient transform object is accepted too, in later versions).
-DIFF_METHODS = ("best", "backprop", "adjoint", "parameter-shift", "finite-diff", "device", "spsa",
-                "hadamard")
+#: valid diff_method strings; a gradient transform (e.g. ``kt.gradients.param_shift``, or one of
+#: the user's own ``transform(tape) -> (tapes, fn)``) is accepted too.
+DIFF_METHODS = ("best", "backprop", "adjoint", "parameter-shift", "finite-diff", "device", "spsa")
 
 #: options QNodes pass to gradient methods; anything else is a misspelling and an error.
 GRADIENT_OPTIONS = frozenset({"h", "approx_order", "strategy", "max_diff", "num_directions",
-                              "sampler_rng", "shifts", "n_samples"})
+                              "sampler_rng", "shifts"})
 
 
 class QNode:
@@ -52,7 +52,8 @@ class QNode:
         if diff_method is not None and not callable(diff_method) and diff_method not in DIFF_METHODS:
             raise DiffMethodError(
                 f"unknown diff_method {diff_method!r}; valid methods are "
-                f"{', '.join(repr(d) for d in DIFF_METHODS)} or None", diff_method=diff_method)
+                f"{', '.join(repr(d) for d in DIFF_METHODS)}, None, or a gradient transform such as "
+                "kt.gradients.param_shift", diff_method=diff_method)
         self.diff_method = diff_method
         unknown = set(gradient_kwargs) - GRADIENT_OPTIONS
         if unknown:

@@ -20,6 +20,8 @@ def jacobian_fn(method: str, device, gradient_kwargs: dict) -> Callable:
     """
     from kettle import gradients
 
+    if callable(method):  # a gradient transform given as the diff method: used as it is
+        return _by_transform(method, {})
     if method in ("parameter-shift", "finite-diff", "spsa"):
         transform = {"parameter-shift": gradients.param_shift, "finite-diff": gradients.finite_diff,
                      "spsa": gradients.spsa_grad}[method]
@@ -34,18 +36,7 @@ def jacobian_fn(method: str, device, gradient_kwargs: dict) -> Callable:
                 options.setdefault("h", SECOND_ORDER_H)
             elif method == "parameter-shift":  # gates without a shift rule fall back to these
                 options["fallback_fn"] = functools.partial(gradients.finite_diff, h=SECOND_ORDER_H)
-
-        def by_transform(tapes: Sequence[QuantumTape], execute_fn: Callable) -> list:
-            pairs = [transform(t, **options) for t in tapes]
-            flat = [g for tps, _ in pairs for g in tps]
-            results = execute_fn(flat) if flat else []
-            out, i = [], 0
-            for tps, fn in pairs:
-                out.append(fn(results[i:i + len(tps)]))
-                i += len(tps)
-            return out
-
-        return by_transform
+        return _by_transform(transform, options)
     if method in ("adjoint", "device"):
         def by_device(tapes: Sequence[QuantumTape], execute_fn: Callable) -> list:
             if method == "adjoint" and any(not t.shots.analytic for t in tapes):
@@ -55,3 +46,17 @@ def jacobian_fn(method: str, device, gradient_kwargs: dict) -> Callable:
 
         return by_device
     raise DiffMethodError(f"no Jacobian rule for diff_method={method!r}", diff_method=method)
+
+
+def _by_transform(transform: Callable, options: dict) -> Callable:
+    def by_transform(tapes: Sequence[QuantumTape], execute_fn: Callable) -> list:
+        pairs = [transform(t, **options) for t in tapes]
+        flat = [g for tps, _ in pairs for g in tps]
+        results = execute_fn(flat) if flat else []
+        out, i = [], 0
+        for tps, fn in pairs:
+            out.append(fn(results[i:i + len(tps)]))
+            i += len(tps)
+        return out
+
+    return by_transform

@@ -105,3 +105,62 @@ def test_columns_are_the_qnodes_gates_whatever_the_device_decomposes():
         jac = kt.gradients.param_shift(kt.QNode(crx, kt.device(name, wires=2)))(theta)
         assert onp.shape(jac) == (1,)
         assert abs(float(jac[0]) + 0.5 * onp.cos(theta)) < 1e-12
+
+
+# ---------------------------------------------------------------- a transform as the diff method
+
+
+def central_differences(tape, h=1e-4):
+    """A user's own transform: ∂/∂θ_t ≈ [f(θ + h e_t) − f(θ − h e_t)] / 2h for every trainable θ_t."""
+    params = tape.get_parameters()
+    tapes = []
+    for t, p in enumerate(params):
+        for s in (h, -h):
+            tapes.append(tape.bind_new_parameters([p + s], [tape.trainable_params[t]]))
+
+    def fn(results):
+        return tuple(tuple((results[2 * t][k] - results[2 * t + 1][k]) / (2 * h)
+                           for t in range(len(params)))
+                     for k in range(len(tape.measurements)))
+
+    return tapes, fn
+
+
+@pytest.mark.parametrize("transform, tol", [(kt.gradients.param_shift, 1e-12),
+                                            (central_differences, 1e-7)])
+def test_a_gradient_transform_as_the_diff_method(transform, tol):
+    from kettle import numpy as np
+
+    qn = kt.QNode(circuit, kt.device("example.qubit", wires=1), diff_method=transform)
+    grads = kt.grad(qn, argnum=[0, 1])(np.array(X), np.array(Y))
+    exact = [d_dx(X, Y), -onp.cos(X) * onp.sin(Y)]
+    onp.testing.assert_allclose(onp.array(grads, dtype=float), exact, atol=tol)
+
+
+@pytest.mark.torch
+def test_a_gradient_transform_as_the_diff_method_with_torch():
+    import torch
+
+    qn = kt.QNode(circuit, kt.device("default.qubit", wires=1), diff_method=central_differences)
+    x = torch.tensor(X, dtype=torch.float64, requires_grad=True)
+    qn(x, torch.tensor(Y, dtype=torch.float64)).backward()
+    assert abs(float(x.grad) - d_dx(X, Y)) < 1e-7
+
+
+@pytest.mark.jax
+def test_a_gradient_transform_as_the_diff_method_under_jit():
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    qn = kt.QNode(circuit, kt.device("default.qubit", wires=1), diff_method=central_differences)
+    assert abs(float(jax.jit(jax.grad(qn))(X, Y)) - d_dx(X, Y)) < 1e-7
+    assert abs(float(kt.qjit(kt.grad(qn))(X, Y)) - d_dx(X, Y)) < 1e-7
+
+
+def test_unknown_diff_method_names_are_refused_when_the_qnode_is_made():
+    from kettle.errors import DiffMethodError
+
+    with pytest.raises(DiffMethodError, match=r"^unknown diff_method 'hadamard'; valid methods are "
+                                              r"'best', .*'spsa', None, or a gradient transform "
+                                              r"such as kt.gradients.param_shift$"):
+        kt.QNode(circuit, kt.device("default.qubit", wires=1), diff_method="hadamard")
