@@ -34,7 +34,7 @@ from kettle.core.ops.observables import Projector
 from kettle.core.qnode import QNode
 from kettle.core.tape import QuantumTape
 from kettle.devices.qubit_measure import StateView, apply_observable
-from kettle.errors import OptimizerError
+from kettle.errors import OperatorError, OptimizerError
 from kettle.gradients.rules import shift_rule
 from kettle.optimize.base import ArgNum, as_trainable, select_trainable
 from kettle.optimize.circuit_params import gate_parameters
@@ -108,6 +108,10 @@ def flat_metric(qnode: QNode, args: Sequence, kwargs: dict, argnums: Sequence[in
     found = gate_parameters(qnode, args, kwargs, argnums, stop_at=_has_generator,
                             purpose="the metric tensor", hint=_HINT, allow_observables=True)
     qnode.construct(tuple(args), kwargs)  # leave a tape of plain values behind
+    if found.tape.batch_size is not None:
+        raise OptimizerError(
+            f"metric_tensor got a broadcast circuit (batch size {found.tape.batch_size}); the metric "
+            "belongs to one parameter set: call it once per batch entry", value=found.tape.batch_size)
     if not found.positions:
         n = found.jacobian.shape[1]
         return onp.zeros((n, n))
@@ -313,18 +317,26 @@ def metric_from_adjoint(tape: QuantumTape, device) -> onp.ndarray:
     return g
 
 
-def _fidelity_tape(tape: QuantumTape, shifted: list) -> QuantumTape:
-    """|⟨ψ0|U(θ)†U(θ + δ)|ψ0⟩|² is the first entry of this circuit's (only) result.
+def fidelity_tape(moved: QuantumTape, base: QuantumTape, owner: str) -> QuantumTape:
+    """|⟨ψ0|U_base†U_moved|ψ0⟩|² is :func:`fidelity_value` of this circuit's result.
 
-    |ψ0⟩ is |0…0⟩, or what the circuit's state preparations make of it: these are not undone (they
+    |ψ0⟩ is |0…0⟩, or what the circuits' state preparations make of it: these are not undone (they
     have no inverse gate); the circuit measures the projector on |ψ0⟩ instead.
+
+    Raises:
+        OptimizerError: a gate of ``base`` has no inverse (a noise channel): ``owner`` needs one.
     """
-    moved = tape.bind_new_parameters(shifted)
-    wires = list(tape.wires)
+    wires = list(base.wires)
     with queuing.stop_recording():
-        undo = [op.adjoint() for op in reversed(tape.operations)
-                if not isinstance(op, (StatePrep, BasisState))]
-        start = _prepared_state(tape, wires)
+        try:
+            undo = [op.adjoint() for op in reversed(base.operations)
+                    if not isinstance(op, (StatePrep, BasisState))]
+        except OperatorError as err:
+            raise OptimizerError(
+                f"{owner} compares states through the inverse of the circuit, and {err}; it "
+                "applies to circuits of unitary gates (use metric_tensor(approx='block-diag') or "
+                "'diag' for noisy circuits)", value=str(err)) from err
+        start = _prepared_state(base, wires)
         if start is None:
             measurement = probs(wires=wires)
         elif onp.count_nonzero(onp.abs(start) > 1e-12) == 1:
@@ -333,7 +345,12 @@ def _fidelity_tape(tape: QuantumTape, shifted: list) -> QuantumTape:
             measurement = expval(Projector(bits, wires=wires))
         else:
             measurement = expval(Projector(start, wires=wires))
-        return QuantumTape(moved.operations + undo, [measurement], shots=tape.shots)
+        return QuantumTape(list(moved.operations) + undo, [measurement], shots=base.shots)
+
+
+def fidelity_value(result) -> float:
+    """The fidelity measured by a :func:`fidelity_tape` (probability of |0…0⟩ or ⟨Π_ψ0⟩)."""
+    return float(onp.real(onp.ravel(onp.asarray(result[0]))[0]))
 
 
 def _prepared_state(tape: QuantumTape, wires: list) -> onp.ndarray | None:
@@ -375,12 +392,13 @@ def metric_from_circuits(tape: QuantumTape, device, layers: list[list[int]]) -> 
             shifted = list(theta)
             shifted[i] = theta[i] + sa
             shifted[j] = theta[j] + sb
-            tapes.append(_fidelity_tape(tape, shifted))
+            tapes.append(fidelity_tape(tape.bind_new_parameters(shifted), tape,
+                                       "metric_tensor(approx=None)"))
             terms.append(a * b)
         recipe.append((i, j, terms))
     results = iter(_run(device, tapes)) if tapes else iter(())
     for i, j, terms in recipe:
-        second = sum(c * float(onp.ravel(onp.asarray(next(results)[0]))[0]) for c in terms)
+        second = sum(c * fidelity_value(next(results)) for c in terms)
         g[i, j] = g[j, i] = -0.5 * second
     return g
 

@@ -21,14 +21,13 @@ from typing import Sequence
 
 import numpy as onp
 
-from kettle.core import queuing
 from kettle.core.knumpy import tensor
-from kettle.core.measurements import probs
 from kettle.core.qnode import QNode
 from kettle.core.tape import QuantumTape
 from kettle.errors import OptimizerError
 from kettle.optimize.base import ArgNum, Optimizer, check_positive, check_positive_int, check_scalar
 from kettle.optimize.circuit_params import flatten_args, unflatten
+from kettle.optimize.metric_tensor import fidelity_tape, fidelity_value
 
 
 class QNSPSAOptimizer(Optimizer):
@@ -133,15 +132,12 @@ class QNSPSAOptimizer(Optimizer):
             raise OptimizerError(f"{self.name} needs one number of shots, not the shot vector "
                                  f"{list(base.shots.vector)}", optimizer=self.name,
                                  value=base.shots)
-        with queuing.stop_recording():
-            undo = [op.adjoint() for op in reversed(base.operations)]
         tapes = []
         for d, d1, d2 in draws:
             tapes += [qnode.construct(at(x + eps * d), kwargs),
                       qnode.construct(at(x - eps * d), kwargs)]
             for y in (x + eps * (d1 + d2), x + eps * d1, x + eps * (d2 - d1), x - eps * d1):
-                tapes.append(_fidelity_tape(qnode.construct(at(y), kwargs).operations, undo,
-                                            base.shots))
+                tapes.append(fidelity_tape(qnode.construct(at(y), kwargs), base, self.name))
         if self.blocking:
             tapes.append(base)
         results = _execute(qnode, tapes)
@@ -150,7 +146,7 @@ class QNSPSAOptimizer(Optimizer):
         for r, (d, d1, d2) in enumerate(draws):
             plus, minus = (self._scalar(res) for res in results[6 * r:6 * r + 2])
             grad += (plus - minus) / (2 * eps) * d
-            f = [_zero_probability(res) for res in results[6 * r + 2:6 * r + 6]]
+            f = [fidelity_value(res) for res in results[6 * r + 2:6 * r + 6]]
             second = (f[0] - f[1] - f[2] + f[3]) / (2 * eps ** 2)  # ≈ Δ1ᵀ(∇²F)Δ2
             sample += -0.5 * second * (onp.outer(d1, d2) + onp.outer(d2, d1)) / 2
         grad /= self.resamplings
@@ -205,17 +201,6 @@ def _with_entries(args: tuple, argnums: Sequence[int], shapes: Sequence[tuple], 
     for i, value in zip(argnums, unflatten(onp.asarray(flat, dtype=float), shapes)):
         new[i] = value
     return tuple(new)
-
-
-def _fidelity_tape(moved_ops: list, undo: list, shots) -> QuantumTape:
-    """|⟨0|U(x)†U(y)|0⟩|² is the probability of |0…0⟩ measured by this tape."""
-    with queuing.stop_recording():
-        bare = QuantumTape(list(moved_ops) + list(undo), [], shots=shots)
-        return bare.copy(measurements=[probs(wires=list(bare.wires))])
-
-
-def _zero_probability(result: Sequence) -> float:
-    return float(onp.real(onp.asarray(result[0])[0]))
 
 
 def _execute(qnode: QNode, tapes: list[QuantumTape]) -> list:
