@@ -1,6 +1,7 @@
 """Operators given by arrays: QubitUnitary, BasisState, StatePrep."""
 from __future__ import annotations
 
+import autoray as ar
 import numpy as np
 
 from kettle.core import qmath
@@ -122,6 +123,11 @@ class BasisState(Operation):
     def state_vector(self):
         """The prepared vector on this operator's wires (shape (batch?, 2**n))."""
         n = len(self.wires)
+        if qmath.is_abstract(self.data[0]):  # bits known only when a compiled program runs
+            bits = self.data[0]
+            weights = qmath.convert_like(2 ** np.arange(n - 1, -1, -1), bits, dtype="int32")
+            index = ar.do("sum", ar.astype(bits, "int32") * weights, axis=-1)
+            return qmath.convert_like(np.eye(2 ** n), bits, dtype="complex128")[index]
         b = qmath.to_numpy(self.data[0]).astype(int)
         index = b @ (2 ** np.arange(n - 1, -1, -1))
         vec = np.zeros(b.shape[:-1] + (2 ** n,), dtype=complex)
@@ -132,5 +138,6 @@ class BasisState(Operation):
         return vec
 
     def label(self, decimals=2):
-        return "|" + "".join(str(int(v)) for v in qmath.to_numpy(self.data[0]).ravel()) + "⟩" \
-            if qmath.ndim(self.data[0]) == 1 else "|basis⟩"
+        if qmath.ndim(self.data[0]) != 1 or qmath.is_abstract(self.data[0]):
+            return "|basis⟩"
+        return "|" + "".join(str(int(v)) for v in qmath.to_numpy(self.data[0]).ravel()) + "⟩"

@@ -94,3 +94,24 @@ def test_traced_wire_argument_inside_a_conditional(method):
     grad = kt.qjit(kt.grad(program))
     assert abs(float(grad(X, 0)) + onp.sin(X)) < 1e-12
     assert abs(float(grad(X, 1))) < 1e-12  # the rotation acts on wire 1: ⟨Z₀⟩ = 1
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_basis_state_bits_from_a_loop_index(method):
+    """BasisState([k, 0]) then RX(x) on wire 1: ⟨Z₀Z₁⟩ = (−1)^k cos x. Σ_k (k+1)·that over k = 0, 1
+    is −cos x, slope sin x."""
+    @kt.qnode(kt.device("default.qubit", wires=2), diff_method=method)
+    def circuit(k, x):
+        kt.BasisState(jax.numpy.array([k, 0]), wires=[0, 1])
+        kt.RX(x, wires=1)
+        return kt.expval(kt.PauliZ(0) @ kt.PauliZ(1))
+
+    def program(x):
+        @kt.for_loop(0, 2, 1)
+        def loop(k, acc):
+            return acc + (k + 1) * circuit(k, x)
+
+        return loop(0.0)
+
+    assert abs(float(kt.qjit(program)(X)) + onp.cos(X)) < 1e-12
+    assert abs(float(kt.qjit(kt.grad(program))(X)) - onp.sin(X)) < 1e-12
