@@ -9,7 +9,8 @@ derivatives are taken with JAX:
 - ``method="fd"``: forward finite differences of the whole hybrid function,
   ``(f(x + h·e_i) − f(x)) / h``, one shifted evaluation per input element, run as one compiled
   loop (``jax.lax.map``) so the program does not grow with the number of inputs. The step
-  defaults to :data:`DEFAULT_H`; it needs double precision (``jax_enable_x64``) to be accurate.
+  defaults to :data:`DEFAULT_H` for float64 inputs (``jax_enable_x64``) and to
+  :data:`LOW_PRECISION_H` for float32 ones, where derivatives are good to ~1e-3 at best.
 
 Otherwise (NumPy and ``kettle.numpy`` arrays) they are the autograd implementations of
 :mod:`kettle.core.autodiff`, unchanged.
@@ -25,8 +26,11 @@ from kettle.compiler.context import compiling
 from kettle.core import autodiff, qmath
 from kettle.errors import DifferentiableCompilerError, NonDifferentiableError
 
-#: default step of ``method="fd"``.
+#: default step of ``method="fd"`` for float64 inputs.
 DEFAULT_H = 1e-7
+#: default step for single (or lower) precision inputs: 1e-7 is below float32's resolution near 1,
+#: so x + h would round back to x; about √ε₃₂ balances round-off against truncation.
+LOW_PRECISION_H = 1e-3
 METHODS = ("auto", "fd")
 
 
@@ -41,8 +45,7 @@ def _check_options(method: Any, h: Any, argnum: Any, who: str) -> tuple[str, flo
     if method == "auto" and h is not None:
         raise ValueError(f"{who} got h={h!r} with method='auto'; the step size h applies only to "
                          "method='fd'")
-    if method == "fd":
-        h = DEFAULT_H if h is None else h
+    if method == "fd" and h is not None:  # None: chosen from the inputs' precision (_fd_step)
         if not isinstance(h, (float, np.floating)) or not math.isfinite(h) or h <= 0:
             raise ValueError(f"{who} needs a finite-difference step h that is a positive float, "
                              f"got h={h!r}")
@@ -119,6 +122,27 @@ def _restricted(func: Callable, args: tuple, kwargs: dict, argnums: Sequence[int
     return of_diff_args
 
 
+def _fd_step(h: float | None, diff_args: Sequence, argnums: Sequence[int]) -> float:
+    """The step of method "fd": ``h`` if given, else by the inputs' precision. Complex inputs are
+    refused (a forward difference along the real axis is not their derivative)."""
+    import jax
+    import jax.numpy as jnp
+
+    low = False
+    for i, value in zip(argnums, diff_args):
+        for leaf in jax.tree_util.tree_leaves(value):
+            dtype = jnp.result_type(leaf)
+            if jnp.issubdtype(dtype, jnp.complexfloating):
+                raise NonDifferentiableError(
+                    f"argument {i} is complex ({dtype}); method='fd' differentiates real inputs: "
+                    "pass its real and imaginary parts as separate real arguments, or use "
+                    "method='auto'", argnum=i)
+            low = low or jnp.finfo(dtype).bits < 64
+    if h is not None:
+        return h
+    return LOW_PRECISION_H if low else DEFAULT_H
+
+
 def _fd_jacobians(fn: Callable, diff_args: Sequence, h: float) -> tuple[Any, Any, list]:
     """Forward differences: ``(f(x), output treedef, blocks)`` where ``blocks[o][k]`` is the
     derivative of output leaf ``o`` by argument ``k`` (shaped like the argument's pytree, each leaf
@@ -139,7 +163,10 @@ def _fd_jacobians(fn: Callable, diff_args: Sequence, h: float) -> tuple[Any, Any
             args[k] = unravel(flat_x.at[i].add(h))
             return ravel_pytree(fn(*args))[0]
 
-        rows = (jax.lax.map(shifted, jnp.arange(flat_x.size)) - flat0) / h  # (inputs, outputs)
+        if flat_x.size:
+            rows = (jax.lax.map(shifted, jnp.arange(flat_x.size)) - flat0) / h  # (inputs, outputs)
+        else:  # an empty argument: an empty derivative
+            rows = jnp.zeros((0, flat0.size), flat0.dtype)
         arg_leaves, arg_tree = jax.tree_util.tree_flatten(arg)
         start = 0
         for o, out in enumerate(out_leaves):
@@ -166,6 +193,7 @@ def _jax_value_and_grad(func, argnum, method, h, args, kwargs, who):
     _check_inputs(diff_args, argnums)
     fn = _restricted(func, args, kwargs, argnums)
     if method == "fd":
+        h = _fd_step(h, diff_args, argnums)
         value, _, blocks = _fd_jacobians(_scalar_checked(fn, who), diff_args, h)
         grads = tuple(blocks[0])
     else:
@@ -209,7 +237,8 @@ class grad(autodiff.grad):
         argnum: an int, or a tuple or list of ints: the arguments to differentiate.
         method: "auto" (default; each QNode by its own diff_method, the rest by JAX autodiff) or
             "fd" (forward finite differences of the whole function).
-        h: the finite-difference step of method "fd" (default :data:`DEFAULT_H`).
+        h: the finite-difference step of method "fd" (default :data:`DEFAULT_H` for float64
+            inputs, :data:`LOW_PRECISION_H` for float32).
 
     Raises:
         ValueError: an unknown method, ``h`` that is not a positive float, ``h`` with "auto", or a
@@ -303,7 +332,7 @@ def jacobian(func: Callable, argnum: Any = None, *, method: str | None = None,
                 if not _reverse_mode_refused(err):
                     raise
                 return jax.jacfwd(fn, argnums=positions)(*diff_args)
-        _, out_tree, blocks = _fd_jacobians(fn, diff_args, h)
+        _, out_tree, blocks = _fd_jacobians(fn, diff_args, _fd_step(h, diff_args, argnums))
         # per output leaf, the argument's Jacobian, or a tuple over arguments (jax.jacrev's layout)
         per_out = [b[0] if single else tuple(b) for b in blocks]
         return jax.tree_util.tree_unflatten(out_tree, per_out)

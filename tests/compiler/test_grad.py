@@ -287,3 +287,28 @@ def test_autograd_jacobian_keeps_its_layout_outside_qjit():
     jx, jb = kt.jacobian(f, argnum=[0, 1])(np.array([1.0, 2.0]), np.array(3.0))
     onp.testing.assert_allclose(jx, [[3.0, 0.0], [0.0, 4.0]])
     onp.testing.assert_allclose(jb, [1.0, 0.0])
+
+
+# ---------------------------------------------------------------------------- method="fd" inputs
+
+def test_fd_step_follows_the_input_precision():
+    """float32: the default step is 1e-3 (1e-7 is below float32 resolution and gave 1.19 for
+    d sin/dx = cos 0 = 1); forward-difference error ≤ h/2·|sin''| + round-off ≈ 1e-3."""
+    x32 = jnp.asarray(0.0, dtype=jnp.float32)
+    slope = kt.qjit(kt.grad(jnp.sin, method="fd"))(x32)
+    assert abs(float(slope) - 1.0) < 2e-3
+    x64 = jnp.asarray(0.5, dtype=jnp.float64)
+    assert abs(float(kt.qjit(kt.grad(jnp.sin, method="fd"))(x64)) - math.cos(0.5)) < 1e-6
+
+
+def test_fd_refuses_complex_inputs_and_handles_empty_ones():
+    with pytest.raises(NonDifferentiableError, match=r"^argument 0 is complex \(complex128\); "
+                                                     r"method='fd' differentiates real inputs"):
+        kt.qjit(kt.grad(lambda z: jnp.real(z * z), method="fd"))(jnp.asarray(1.0 + 1.0j))
+
+    def f(x, empty):
+        return jnp.sum(x ** 2) + jnp.sum(empty)
+
+    gx, ge = kt.qjit(kt.grad(f, argnum=(0, 1), method="fd"))(jnp.array([1.0, 2.0]), jnp.zeros(0))
+    onp.testing.assert_allclose(gx, [2.0, 4.0], atol=1e-5)
+    assert ge.shape == (0,)
