@@ -282,6 +282,10 @@ class Cond:
 
     def otherwise(self, branch: Callable) -> "Cond":
         """Decorator adding the branch taken when no predicate holds."""
+        if self._otherwise is not None:
+            raise ControlFlowError(
+                f"kt.cond already has an otherwise branch ({self._otherwise.__name__}); give it "
+                "one otherwise, after any else_if branches", value=branch)
         self._otherwise = branch
         return self
 

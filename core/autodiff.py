@@ -78,7 +78,7 @@ class grad:
 
     Raises:
         NonDifferentiableError: ``argnum`` names an argument with ``requires_grad=False``.
-        ValueError: the function does not return a scalar.
+        NonDifferentiableError: the function does not return a scalar (a ValueError).
 
     Example:
         >>> g = kt.grad(lambda x: np.sin(x[0]) * x[1])
@@ -110,8 +110,9 @@ class grad:
 
         vjp, ans = autograd.make_vjp(partial, tuple(range(len(argnums))))(*[args[i] for i in argnums])
         if np.ndim(_value(ans)) != 0:
-            raise ValueError(f"kt.grad needs a function with a scalar output, got shape "
-                             f"{np.shape(_value(ans))}; use kt.jacobian for vector outputs")
+            raise NonDifferentiableError(
+                f"kt.grad needs a function with a scalar output, got shape "
+                f"{np.shape(_value(ans))}; use kt.jacobian for vector outputs")
         self._forward = ans
         grads = vjp(np.ones_like(_value(ans), dtype=float))
         return grads[0] if single else tuple(grads)

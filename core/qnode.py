@@ -124,8 +124,11 @@ class QNode:
         interface = self.call_interface(args, kwargs, tape)
         results = self.execute(tapes, interface)
         res = broadcast.stack(results) if split else results[0]
-        if interface == "numpy" and self.interface not in ("auto", "autograd", None):
-            res = _to_interface(res, self.interface)  # interface="torch" called with NumPy values
+        # NumPy results in the caller's framework: interface="torch" called with NumPy values, or
+        # framework arguments no gate depends on (nothing in the circuit was a framework tensor)
+        target = self.interface if interface == "numpy" else interface
+        if target in ("torch", "tf", "jax"):
+            res = _to_interface(res, target)
         return self._unpack(res, tape)
 
     def call_interface(self, args: tuple, kwargs: dict, tape: QuantumTape) -> str | None:
@@ -192,6 +195,8 @@ def _to_interface(res, interface: str):
     if isinstance(res, (tuple, list)):
         return type(res)(_to_interface(r, interface) for r in res)
     if isinstance(res, dict):  # counts stay a dictionary
+        return res
+    if qmath.backend_of(res) != "numpy":  # already the framework's (or autograd's) array
         return res
     return qmath.asarray(res, interface)
 

@@ -217,6 +217,18 @@ def test_errors_name_the_problem():
         kt.qjit(lambda x: kt.cond(x > 0)(lambda: x)())(1.0)
 
 
+def test_a_second_otherwise_branch_is_refused():
+    cond = kt.cond(True)(lambda: 1.0)
+
+    def first():
+        return 2.0
+
+    cond.otherwise(first)
+    with pytest.raises(ControlFlowError, match=r"^kt.cond already has an otherwise branch \(first\)"):
+        cond.otherwise(lambda: 3.0)
+    assert cond() == 1.0
+
+
 @pytest.mark.parametrize("bounds, name, value", [((0, 3.0, 1), "upper", "3.0"),
                                                   ((0.5, 3, 1), "lower", "0.5"),
                                                   ((0, 3, True), "step", "True")])

@@ -145,7 +145,7 @@ def test_forward_is_none_before_the_first_call_then_the_last_value():
 
 
 def test_non_scalar_output_is_an_error_pointing_to_jacobian():
-    with pytest.raises(ValueError, match=r"kt.grad needs a function with a scalar output, got "
+    with pytest.raises(NonDifferentiableError, match=r"kt.grad needs a function with a scalar output, got "
                                          r"shape \(2,\); use kt.jacobian"):
         kt.grad(lambda x: x ** 2)(np.array(A))
 

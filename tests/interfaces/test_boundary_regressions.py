@@ -128,3 +128,31 @@ def test_gate_mixing_a_torch_parameter_with_python_floats():
     y.backward()
     # ⟨Z⟩ after RZ(ω)RY(θ)RZ(φ) on |0⟩ is cos θ, independent of φ
     assert abs(float(y.detach()) - onp.cos(0.2)) < 1e-6 and abs(float(x.grad)) < 1e-6
+
+
+@pytest.mark.parametrize("framework", [pytest.param("torch", marks=pytest.mark.torch),
+                                       pytest.param("tf", marks=pytest.mark.tf),
+                                       pytest.param("jax", marks=pytest.mark.jax)])
+def test_results_are_framework_arrays_even_when_no_gate_uses_the_argument(framework):
+    """H|0⟩: ⟨Z⟩ = 0, probs = (½, ½), whatever x is; called with a framework tensor, the results
+    come back in that framework (they used to be NumPy arrays)."""
+    dev = kt.device("default.qubit", wires=1)
+
+    @kt.qnode(dev)
+    def circuit(x):
+        kt.Hadamard(wires=0)
+        return kt.expval(kt.PauliZ(0)), kt.probs(wires=[0])
+
+    if framework == "torch":
+        import torch
+        x, kind = torch.tensor(0.3), torch.Tensor
+    elif framework == "tf":
+        import tensorflow as tf
+        x, kind = tf.constant(0.3), tf.Tensor
+    else:
+        import jax
+        x, kind = jax.numpy.asarray(0.3), jax.Array
+    ev, probs = circuit(x)
+    assert isinstance(ev, kind) and isinstance(probs, kind)
+    assert abs(float(ev)) < 1e-12
+    onp.testing.assert_allclose(onp.asarray(probs), [0.5, 0.5], atol=1e-12)
