@@ -123,7 +123,7 @@ def _qnode_jacobian(qnode, transform, t_args, t_kwargs) -> Callable:
         for entry in broadcast.split(tape) if split else [tape]:
             entry.trainable_params = trainable_indices(entry)
             tapes, fn = transform(entry, *t_args, **t_kwargs)
-            entries.append((entry, [qnode.device.preprocess(t.copy()) for t in tapes], fn))
+            entries.append((entry, [qnode.device.preprocess(t) for t in tapes], fn))
         results = qnode.execute([t for _, tapes, _ in entries for t in tapes], interface)
         jacobians, start = [], 0
         for entry, tapes, fn in entries:
