@@ -9,8 +9,9 @@ import functools
 import warnings
 from typing import Callable, Sequence
 
+from kettle.core import qmath
 from kettle.core.tape import QuantumTape
-from kettle.errors import DiffMethodError
+from kettle.errors import DiffMethodError, NonDifferentiableError
 
 
 def jacobian_fn(method: str, device, gradient_kwargs: dict) -> Callable:
@@ -18,6 +19,33 @@ def jacobian_fn(method: str, device, gradient_kwargs: dict) -> Callable:
 
     ``execute_fn`` runs the gradient tapes; adapters pass a differentiable one for higher order.
     """
+    rule = _rule(method, device, gradient_kwargs)
+
+    def jacobians(tapes: Sequence[QuantumTape], execute_fn: Callable) -> list:
+        for tape in tapes:
+            check_scalar_parameters(tape, method)
+        return rule(tapes, execute_fn)
+
+    jacobians.method = method
+    return jacobians
+
+
+def check_scalar_parameters(tape: QuantumTape, method) -> None:
+    """The Jacobian layout has one column per trainable parameter: array-valued parameters
+    (a Hermitian or QubitUnitary matrix, a StatePrep vector) are differentiated by backprop only."""
+    for t in range(len(tape.trainable_params)):
+        op, k = tape.get_operation(t)
+        if op.ndim_params and op.ndim_params[k] > 0:
+            name = method if isinstance(method, str) else getattr(method, "__name__", method)
+            raise NonDifferentiableError(
+                f"diff_method={name!r} differentiates scalar parameters, but the parameter of "
+                f"{op.name} on wires {list(op.wires)} is an array (shape "
+                f"{tuple(qmath.shape(op.data[k]))}); use diff_method='backprop' for it, or pass it "
+                "as a constant (requires_grad=False, or outside the differentiated arguments)",
+                argnum=t)
+
+
+def _rule(method, device, gradient_kwargs: dict) -> Callable:
     from kettle import gradients
 
     if callable(method):  # a gradient transform given as the diff method: used as it is

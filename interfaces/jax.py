@@ -16,6 +16,7 @@ import numpy as np
 from kettle.core.tape import QuantumTape
 from kettle.errors import DiffMethodError
 from kettle.interfaces import flatten
+from kettle.interfaces.jacobian import check_scalar_parameters
 
 
 def trainable_indices(tape: QuantumTape) -> list[int]:
@@ -97,6 +98,8 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
             jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, max_diff - 1))
             jac = _jacobian_matrix(bound, jacs, templates).astype(dtype)
         else:
+            for t in tapes:  # here, not inside the host callback, which would wrap the error
+                check_scalar_parameters(t, jac_fn.method)
             spec = jax.ShapeDtypeStruct((size, n), dtype)
             jac = _first_order_callback(host_jacobian, spec, *primals)
         # each tangent spread over the result positions it moves: all of them for a plain
