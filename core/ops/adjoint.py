@@ -8,6 +8,7 @@ import autoray as ar
 
 from kettle.core import queuing
 from kettle.core.operator import Operation, Operator
+from kettle.errors import OperatorError
 
 
 class Adjoint(Operation):
@@ -42,9 +43,22 @@ class Adjoint(Operation):
 
     @property
     def has_decomposition(self) -> bool:
-        return self.base.has_decomposition
+        return self._own_inverse() is not None or self.base.has_decomposition
+
+    def _own_inverse(self):
+        """The base's inverse as a plain gate (RX(−θ), PauliX, ...), if its class defines one."""
+        base = self.base.with_parameters(self.data)
+        with queuing.stop_recording():
+            try:
+                inverse = base.adjoint()
+            except OperatorError:  # channels and state preparations have no inverse
+                return None
+        return None if isinstance(inverse, Adjoint) else inverse
 
     def decomposition(self):
+        inverse = self._own_inverse()
+        if inverse is not None:
+            return [inverse]
         base = self.base.with_parameters(self.data)
         with queuing.stop_recording():
             return [op.adjoint() for op in reversed(base.decomposition())]
@@ -87,8 +101,6 @@ def adjoint(target: Any) -> Any:
         queuing.queue(adj)
         return adj
     if not callable(target):
-        from kettle.errors import OperatorError
-
         raise OperatorError(f"adjoint takes an operator or a quantum function, got {target!r}")
 
     @functools.wraps(target)

@@ -4,9 +4,9 @@ from __future__ import annotations
 import autoray as ar
 import numpy as np
 
-from kettle.core import qmath
+from kettle.core import qmath, queuing
 from kettle.core.operator import Operation
-from kettle.errors import MatrixError, StatePrepError
+from kettle.errors import DecompositionUndefinedError, MatrixError, OperatorError, StatePrepError
 
 _TOL = 1e-6
 
@@ -57,6 +57,10 @@ class QubitUnitary(Operation):
         return "U"
 
 
+_NO_INVERSE = ("{name} prepares a state from |0…0⟩ and has no adjoint: it is not a gate on arbitrary "
+               "states; invert the gates that follow it instead")
+
+
 class StatePrep(Operation):
     """Prepare the given state vector on ``wires`` (which must still be in |0…0⟩).
 
@@ -80,6 +84,10 @@ class StatePrep(Operation):
                 operator=self.name,
             )
         if normalize:
+            if not qmath.is_abstract(vec) and np.any(
+                    np.linalg.norm(qmath.to_numpy(vec), axis=-1) == 0):
+                raise StatePrepError("StatePrep(normalize=True) got a zero vector, which has no "
+                                     "direction to normalize", operator=self.name)
             norm = qmath.anp.sqrt(qmath.anp.sum(qmath.anp.abs(vec) ** 2, axis=-1))
             if qmath.ndim(norm) > 0:
                 norm = qmath.anp.reshape(norm, (-1, 1))
@@ -93,6 +101,9 @@ class StatePrep(Operation):
                     "pass normalize=True to normalize it",
                     operator=self.name,
                 )
+
+    def adjoint(self):
+        raise OperatorError(_NO_INVERSE.format(name=self.name), operator=self.name)
 
     def label(self, decimals=2):
         return "|Ψ⟩"
@@ -119,6 +130,24 @@ class BasisState(Operation):
                 raise StatePrepError(
                     f"BasisState takes bits 0 and 1, got values {sorted(values)}", operator=self.name
                 )
+
+    @property
+    def has_decomposition(self) -> bool:
+        return not qmath.is_abstract(self.data[0]) and qmath.ndim(self.data[0]) == 1
+
+    def adjoint(self):
+        raise OperatorError(_NO_INVERSE.format(name=self.name), operator=self.name)
+
+    def decomposition(self):
+        """PauliX on each wire whose bit is 1 (from |0…0⟩, where BasisState starts)."""
+        from kettle.core.ops.qubit import PauliX
+
+        if not self.has_decomposition:
+            raise DecompositionUndefinedError(
+                "BasisState with run-time or broadcast bits has no gate decomposition")
+        bits = qmath.to_numpy(self.data[0]).astype(int)
+        with queuing.stop_recording():
+            return [PauliX(w) for w, bit in zip(self.wires, bits) if bit]
 
     def state_vector(self):
         """The prepared vector on this operator's wires (shape (batch?, 2**n))."""

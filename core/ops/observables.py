@@ -56,6 +56,14 @@ class Projector(Observable):
             self.hyperparameters = {"kind": "basis"}
         elif length == 2 ** n:
             self.hyperparameters = {"kind": "vector"}
+            if not qmath.is_abstract(self.data[0]):
+                norms = np.linalg.norm(qmath.to_numpy(self.data[0]), axis=-1)
+                atol = 1e-5 if qmath.complex_dtype(self.data[0]) == "complex64" else 1e-8
+                if not np.allclose(norms, 1.0, atol=atol):
+                    raise OperatorError(
+                        f"Projector onto a state vector needs a normalized vector (norm "
+                        f"{np.atleast_1d(norms)[0]:.6g}); divide it by its norm",
+                        operator=self.name)
         else:
             raise OperatorError(
                 f"Projector on {n} wire(s) takes {n} bits (a basis state) or a vector of length "
@@ -183,6 +191,11 @@ class Hamiltonian(Observable):
             if not isinstance(o, Observable):
                 raise OperatorError(f"Hamiltonian terms must be observables, got {o!r}",
                                     operator="Hamiltonian")
+        for c in coeffs:
+            if qmath.dtype_name(c).startswith("complex") or isinstance(c, complex):
+                raise OperatorError(
+                    f"Hamiltonian coefficients must be real (an observable is Hermitian), got {c!r}",
+                    operator="Hamiltonian")
         self.coeffs = coeffs
         self.ops = observables
         self.num_params = len(coeffs)

@@ -56,8 +56,9 @@ class Identity(Observable, _SelfInverse):
     def diagonalizing_gates(self):
         return []
 
-    def decomposition(self):
-        return []
+    @staticmethod
+    def compute_decomposition(wires):
+        return []  # nothing to apply
 
     def label(self, decimals=2):
         return "I"
@@ -89,6 +90,12 @@ class PauliY(Observable, _SelfInverse):
     def diagonalizing_gates(self):
         return [PauliZ.unqueued(self.wires), S.unqueued(self.wires), Hadamard.unqueued(self.wires)]
 
+    @staticmethod
+    def compute_decomposition(wires):
+        from kettle.core.ops.adjoint import Adjoint
+
+        return [Adjoint(S(wires)), PauliX(wires), S(wires)]  # S X S† = Y exactly (matrix order)
+
     def label(self, decimals=2):
         return "Y"
 
@@ -108,6 +115,10 @@ class PauliZ(Observable, _SelfInverse):
 
     def diagonalizing_gates(self):
         return []
+
+    @staticmethod
+    def compute_decomposition(wires):
+        return [S(wires), S(wires)]  # S² = diag(1, −1)
 
     def label(self, decimals=2):
         return "Z"
@@ -155,6 +166,10 @@ class SX(_Constant):
 
     num_wires = 1
     _matrix = 0.5 * np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]])
+
+    @staticmethod
+    def compute_decomposition(wires):
+        return [Hadamard(wires), S(wires), Hadamard(wires)]  # H S H = √X exactly
 
 
 class CNOT(_SelfInverse):
@@ -210,10 +225,25 @@ class ISWAP(_Constant):
     num_wires = 2
     _matrix = np.array([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]], dtype=complex)
 
+    @staticmethod
+    def compute_decomposition(wires):
+        a, b = wires
+        return [S(a), S(b), Hadamard(a), CNOT(wires=[a, b]), CNOT(wires=[b, a]), Hadamard(b)]
+
 
 class Toffoli(_SelfInverse):
     num_wires = 3
     _matrix = _ctrl(_X, 2)
+
+    @staticmethod
+    def compute_decomposition(wires):
+        """The textbook circuit of six CNOTs and T gates (exact, no global phase)."""
+        from kettle.core.ops.adjoint import Adjoint
+
+        a, b, c = wires
+        return [Hadamard(c), CNOT(wires=[b, c]), Adjoint(T(c)), CNOT(wires=[a, c]), T(c),
+                CNOT(wires=[b, c]), Adjoint(T(c)), CNOT(wires=[a, c]), T(b), T(c), Hadamard(c),
+                CNOT(wires=[a, b]), T(a), Adjoint(T(b)), CNOT(wires=[a, b])]
 
     def label(self, decimals=2):
         return "X"
@@ -222,6 +252,11 @@ class Toffoli(_SelfInverse):
 class CSWAP(_SelfInverse):
     num_wires = 3
     _matrix = _ctrl(SWAP._matrix)
+
+    @staticmethod
+    def compute_decomposition(wires):
+        a, b, c = wires
+        return [CNOT(wires=[c, b]), Toffoli(wires=[a, b, c]), CNOT(wires=[c, b])]
 
     def label(self, decimals=2):
         return "SWAP"

@@ -203,6 +203,14 @@ DECOMPOSABLE = [
     kt.SWAP(wires=[3, "q"]),
     kt.CZ(wires=[3, "q"]),
     kt.CY(wires=[3, "q"]),
+    kt.PauliY(wires="q"),
+    kt.PauliZ(wires="q"),
+    kt.SX(wires="q"),
+    kt.ISWAP(wires=[3, "q"]),
+    kt.Toffoli(wires=[2, 3, "q"]),
+    kt.Toffoli(wires=["q", 0, 3]),
+    kt.CSWAP(wires=[2, 3, "q"]),
+    kt.Adjoint(kt.ISWAP(wires=["q", 3])),
 ]
 
 
@@ -310,3 +318,40 @@ def test_adjoint_of_operator_class():
 def test_adjoint_of_non_operator():
     with pytest.raises(OperatorError, match="adjoint takes an operator or a quantum function, got 3"):
         kt.adjoint(3)
+
+
+def test_single_gate_and_empty_decompositions():
+    """Adjoints of gates that have their own inverse (RX(−θ), PauliX), BasisState as PauliX gates,
+    and Identity as nothing: each reproduces the matrix or state it stands for."""
+    assert [(g.name, float(g.data[0])) for g in kt.Adjoint(kt.RX(0.2, wires=0)).decomposition()] \
+        == [("RX", -0.2)]
+    assert [g.name for g in kt.Adjoint(kt.PauliX(0)).decomposition()] == ["PauliX"]
+    gates = kt.BasisState([1, 0, 1], wires=[0, 1, 2]).decomposition()
+    assert [(g.name, list(g.wires)) for g in gates] == [("PauliX", [0]), ("PauliX", [2])]
+    np.testing.assert_allclose(circuit_matrix(gates, [0, 1, 2])[:, 0], np.eye(8)[5], atol=1e-12)
+    assert kt.Identity(wires=[0, 1]).has_decomposition and kt.Identity(0).decomposition() == []
+    assert not kt.Adjoint(kt.S(0)).has_decomposition  # S† is a primitive of its own
+
+
+@pytest.mark.parametrize("prep", [lambda: kt.StatePrep(np.array([0.6, 0.8]), wires=0),
+                                  lambda: kt.BasisState([1], wires=0)])
+def test_state_preparations_have_no_adjoint(prep):
+    op = prep()
+    with pytest.raises(OperatorError, match=rf"^{op.name} prepares a state from \|0…0⟩ and has no "
+                                            r"adjoint"):
+        kt.adjoint(op)
+
+
+@pytest.mark.parametrize("make, error, match", [
+    (lambda: kt.Projector([1, 0, 0, 1], wires=[0, 1]), OperatorError,
+     r"^Projector onto a state vector needs a normalized vector \(norm 1.41421\)"),
+    (lambda: kt.Hamiltonian([1j], [kt.PauliX(0)]), OperatorError,
+     r"^Hamiltonian coefficients must be real \(an observable is Hermitian\), got 1j"),
+    (lambda: 1j * kt.PauliZ(0), OperatorError, r"^Hamiltonian coefficients must be real"),
+    (lambda: kt.StatePrep([0.0, 0.0], wires=0, normalize=True), StatePrepError,
+     r"^StatePrep\(normalize=True\) got a zero vector"),
+])
+def test_inputs_that_would_give_wrong_values_are_refused(make, error, match):
+    """⟨P⟩ = 2 for an unnormalized projector, an imaginary 'Hamiltonian', NaN probabilities: refused."""
+    with pytest.raises(error, match=match):
+        make()

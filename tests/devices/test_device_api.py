@@ -81,14 +81,14 @@ def test_gate_without_decomposition_is_refused_before_anything_runs(dev):
     @kt.qnode(dev)
     def circuit(x):
         kt.RX(x, wires=0)
-        kt.Toffoli(wires=[0, 1, 2])
+        kt.QubitUnitary(onp.eye(4)[[0, 1, 3, 2]], wires=[1, 2])
         return kt.expval(kt.PauliZ(2))
 
     with pytest.raises(DeviceError, match=re.escape(
-            "Toffoli on wires [0, 1, 2] is not supported by device 'example.qubit' and has no "
+            "QubitUnitary on wires [1, 2] is not supported by device 'example.qubit' and has no "
             f"decomposition into gates it supports; it applies {EXAMPLE_GATES}")) as info:
         circuit(0.4)
-    assert (info.value.device, info.value.operation) == ("example.qubit", "Toffoli")
+    assert (info.value.device, info.value.operation) == ("example.qubit", "QubitUnitary")
     assert dev.executions == 0
 
 
