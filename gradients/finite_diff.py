@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import autoray as ar
 import numpy as np
 
+from kettle.core import qmath
 from kettle.core.tape import QuantumTape
 from kettle.gradients import rules
 from kettle.gradients.transform import check_differentiable, gradient_transform, per_shot_entry
@@ -27,12 +29,27 @@ def shot_step(shots: int, approx_order: int) -> float:
     return (2.0 / shots) ** (1.0 / (2 * (approx_order + 1)))
 
 
+#: default step when some parameter stays in single precision (JAX without ``jax_enable_x64``):
+#: 1e-7 is below float32's resolution; about √ε₃₂ balances round-off against truncation.
+LOW_PRECISION_H = 1e-3
+_LOW = ("float16", "bfloat16", "float32")
+
+
 def _widened(p):
-    """Single-precision NumPy values as float64: a step of h ~ 1e-7 is lost in float32 rounding
-    (adapters cast the Jacobian back to the parameter's dtype)."""
-    if isinstance(p, (np.ndarray, np.floating)) and p.dtype in (np.float16, np.float32):
+    """Single-precision values as float64, in their own framework: a step of h ~ 1e-7 is lost in
+    float32 rounding, and one float32 parameter anywhere makes the whole simulation complex64
+    (adapters cast the Jacobian back to the parameters' dtype). JAX without ``jax_enable_x64``
+    cannot widen: those stay, and the default step grows to :data:`LOW_PRECISION_H`."""
+    if isinstance(p, (int, float, complex)) or qmath.dtype_name(p) not in _LOW:
+        return p
+    if qmath.backend_of(p) == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return p
+    if isinstance(p, (np.ndarray, np.floating)):
         return p.astype(np.float64)
-    return p
+    return ar.astype(p, "float64")
 
 
 @gradient_transform
@@ -52,8 +69,17 @@ def finite_diff(tape: QuantumTape, argnum: Sequence[int] | None = None, h: float
     Returns:
         ``(tapes, fn)``.
     """
+    every = tape.get_parameters(trainable_only=False)
+    wide = [_widened(p) for p in every]
+    if any(w is not p for w, p in zip(wide, every)):
+        tape = tape.bind_new_parameters(wide, range(len(every)))
     if h is None:
-        h = DEFAULT_H if tape.shots.analytic else shot_step(min(tape.shots.vector), approx_order)
+        if not tape.shots.analytic:
+            h = shot_step(min(tape.shots.vector), approx_order)
+        elif any(qmath.dtype_name(p) in _LOW for p in wide if not isinstance(p, (int, float))):
+            h = LOW_PRECISION_H
+        else:
+            h = DEFAULT_H
     if not (isinstance(h, (int, float)) and h > 0):
         raise ValueError(f"finite-difference step h must be a positive number, got {h!r}")
     check_differentiable(tape, "finite-diff", {})
@@ -62,9 +88,6 @@ def finite_diff(tape: QuantumTape, argnum: Sequence[int] | None = None, h: float
     selected = list(range(n)) if argnum is None else [int(a) for a in argnum]
     needs_f0 = 0 in steps and f0 is None
     params = tape.get_parameters()
-    wide = [_widened(p) for p in params]
-    if any(w is not p for w, p in zip(wide, params)):
-        tape, params = tape.bind_new_parameters(wide), wide
     tapes: list[QuantumTape] = [tape] if needs_f0 else []
     slots = {}
     for t in selected:

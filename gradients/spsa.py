@@ -7,19 +7,28 @@ import numpy as np
 
 from kettle.core.tape import QuantumTape
 from kettle.gradients import rules
+from kettle.gradients.finite_diff import shot_step
 from kettle.gradients.transform import check_differentiable, gradient_transform, per_shot_entry
 
 
 @gradient_transform
-def spsa_grad(tape: QuantumTape, argnum: Sequence[int] | None = None, h: float = 1e-5,
+def spsa_grad(tape: QuantumTape, argnum: Sequence[int] | None = None, h: float | None = None,
               num_directions: int = 1, sampler_rng=None):
     """Stochastic estimate of the Jacobian from random ±1 directions Δ:
     ∂f/∂θ_t ≈ mean over directions of [f(θ + hΔ) − f(θ − hΔ)] / (2h) · Δ_t.
 
     Args:
-        h: perturbation size. num_directions: number of random directions averaged.
+        h: perturbation size; default 1e-5 for exact simulation and, with finite shots, the
+            central-difference step that balances shot noise (see ``finite_diff.shot_step``).
+        num_directions: number of random directions averaged (a positive integer).
         sampler_rng: seed or ``numpy.random.Generator`` for the directions.
     """
+    if h is None:
+        h = 1e-5 if tape.shots.analytic else shot_step(min(tape.shots.vector), 2)
+    if not (isinstance(h, (int, float)) and not isinstance(h, bool) and h > 0):
+        raise ValueError(f"SPSA step h must be a positive number, got {h!r}")
+    if isinstance(num_directions, bool) or not isinstance(num_directions, int) or num_directions < 1:
+        raise ValueError(f"num_directions must be a positive integer, got {num_directions!r}")
     check_differentiable(tape, "spsa", {})
     rng = sampler_rng if isinstance(sampler_rng, np.random.Generator) else np.random.default_rng(sampler_rng)
     n = len(tape.trainable_params)

@@ -70,7 +70,11 @@ def _rule(method, device, gradient_kwargs: dict) -> Callable:
             if method == "adjoint" and any(not t.shots.analytic for t in tapes):
                 warnings.warn("adjoint differentiation ignores shots: the gradient is analytic while "
                               "the forward values are sampled", UserWarning, stacklevel=4)
-            return device.compute_derivatives(tapes, method)
+            jacs = device.compute_derivatives(tapes, method)
+            if method == "adjoint":  # analytic: the same Jacobian for every shot-vector entry
+                jacs = [tuple(jac for _ in t.shots.vector) if t.shots.has_vector else jac
+                        for t, jac in zip(tapes, jacs)]
+            return jacs
 
         return by_device
     raise DiffMethodError(f"no Jacobian rule for diff_method={method!r}", diff_method=method)

@@ -64,7 +64,7 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
     params = [p for t in tapes for p in t.get_parameters()]
     templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
     size = sum(flatten.size_of(tm) for tm in templates)
-    dtype = jnp.result_type(*params) if params else jnp.float64
+    dtype = jnp.result_type(*params) if params else jnp.result_type(float)  # float32 without x64
     out_spec = jax.ShapeDtypeStruct((size,), dtype)
     n = len(params)
     batched = [b for t in tapes for b in flatten.batched_params(t)]

@@ -17,6 +17,9 @@ from kettle.interfaces import flatten
 
 
 def trainable_indices(tape: QuantumTape) -> list[int]:
+    """Parameters torch will differentiate: tensors that require grad, outside ``torch.no_grad()``."""
+    if not torch.is_grad_enabled():
+        return []
     return [i for i, p in enumerate(tape.get_parameters(trainable_only=False))
             if isinstance(p, torch.Tensor) and p.requires_grad]
 
@@ -41,8 +44,9 @@ class _Execute(torch.autograd.Function):
         ctx.save_for_backward(*params)
         results = info["device"].execute(flatten.bind(info["tapes"], _numpy(params)))
         info["templates"][:] = [flatten.shapes(r) for r in results]
-        dtype = params[0].dtype if params else torch.float64
-        flat = flatten.flat_numpy(results, np.float32 if dtype == torch.float32 else np.float64)
+        # single precision only when every differentiated parameter is (as backprop promotes)
+        single = params and all(p.dtype == torch.float32 for p in params)
+        flat = flatten.flat_numpy(results, np.float32 if single else np.float64)
         return torch.as_tensor(flat, device=params[0].device if params else None)
 
     @staticmethod
