@@ -95,13 +95,18 @@ def _to_complex(re, im):
     return re + 1j * im
 
 
-def unflatten(flat, templates) -> list:
-    """Nested per-tape results from one flat vector (differentiable slicing and reshapes)."""
+def unflatten(flat, templates, batch=None) -> list:
+    """Nested per-tape results from one flat vector (differentiable slicing and reshapes).
+
+    ``batch``: the run-time batch size (a scalar tensor) for templates whose batch axis is only
+    known when a graph runs (a ``-1`` in the shape).
+    """
     out, start = [], 0
     for tmpl in templates:
         pieces = []
         for shape in leaves(tmpl):
-            size = int(np.prod(shape))
+            known = int(np.prod([d for d in shape if d != -1]))
+            size = known * batch if -1 in shape else known
             leaf = ar.do("reshape", flat[start:start + size], tuple(shape))
             start += size
             if shape.is_complex:

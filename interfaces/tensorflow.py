@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 import tensorflow as tf
 
+from kettle.core import qmath
 from kettle.core.tape import QuantumTape
 from kettle.errors import DiffMethodError
 from kettle.interfaces import flatten
@@ -83,8 +84,10 @@ def _first_order(grads: list, args) -> list:
 
 def _execute_graph(tapes, device, jac_fn, params, dtype, max_diff) -> list:
     """Inside tf.function: host computations through tf.numpy_function."""
-    templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
-    size = sum(flatten.size_of(tm) for tm in templates)
+    n_wires = len(device.wires)
+    templates = [flatten.result_template(t, n_wires) for t in tapes]
+    batch = _run_time_batch(tapes)  # a tensor when the batch axis is unknown while tracing
+    size = None if batch is not None else sum(flatten.size_of(tm) for tm in templates)
     np_dtype = dtype.as_numpy_dtype
 
     def host_forward(*values):
@@ -92,14 +95,15 @@ def _execute_graph(tapes, device, jac_fn, params, dtype, max_diff) -> list:
 
     def host_vjp(dy, *values):
         bound = flatten.bind(tapes, list(values))
-        grads = flatten.vjp(dy, bound, jac_fn(bound, device.execute), templates)
+        concrete = [flatten.result_template(t, n_wires) for t in bound]  # batch sizes known here
+        grads = flatten.vjp(dy, bound, jac_fn(bound, device.execute), concrete)
         return [np.asarray(g, dtype=np.asarray(v).dtype).reshape(np.shape(v))
                 for g, v in zip(grads, values)]
 
     @tf.custom_gradient
     def run(*args):
         flat = tf.numpy_function(host_forward, list(args), Tout=dtype)
-        flat.set_shape((size,))
+        flat.set_shape((size,))  # None: known when the graph runs
 
         def grad(dy):
             if max_diff > 1:  # traced gradient tapes: differentiable once more
@@ -112,4 +116,17 @@ def _execute_graph(tapes, device, jac_fn, params, dtype, max_diff) -> list:
 
         return flat, grad
 
-    return flatten.unflatten(run(*params), templates)
+    return flatten.unflatten(run(*params), templates, batch)
+
+
+def _run_time_batch(tapes):
+    """The batch size as a scalar tensor when a traced parameter's batch axis has no static size
+    (e.g. Keras's ``(None, features)`` inputs), else None."""
+    if not any(t.batch_size == -1 for t in tapes):
+        return None
+    for t in tapes:
+        for op in t.operations:
+            for p, nd in zip(op.data, op.ndim_params):
+                if qmath.ndim(p) == nd + 1 and qmath.shape(p)[0] == -1:
+                    return tf.shape(p)[0]
+    return None

@@ -170,3 +170,47 @@ def test_keras_layer_weight_specs():
     values = {w.name: np.asarray(w.value) for w in layer.weights}
     assert np.all(values["weights"] == 0.5)
     assert 0 <= float(values["bias"]) < 2 * np.pi
+
+
+@pytest.mark.tf
+@pytest.mark.parametrize("method", ["parameter-shift", "adjoint", "finite-diff"])
+def test_tf_function_with_an_unknown_batch_size(method):
+    """Keras traces layers with a (None, features) batch: non-backprop methods must size their
+    results when the graph runs. RX(x_b): ⟨Z⟩_b = cos x_b, P(1)_b = sin²(x_b/2); the loss
+    Σ⟨Z⟩ + Σ P(1) has ∂/∂x_b = −sin x_b + ½ sin x_b."""
+    import tensorflow as tf
+
+    dev = kt.device("default.qubit", wires=1)
+
+    @kt.qnode(dev, diff_method=method)
+    def circuit(x):
+        kt.RX(x, wires=0)
+        return kt.expval(kt.PauliZ(0)), kt.probs(wires=0)
+
+    f = tf.function(circuit, input_signature=[tf.TensorSpec((None,), tf.float64)])
+    for values in ([0.1, 0.2, 0.7], [0.4]):  # one trace, two batch sizes
+        x = tf.Variable(values, dtype=tf.float64)
+        with tf.GradientTape() as tape:
+            ev, probs = f(x)
+            loss = tf.reduce_sum(ev) + tf.reduce_sum(probs[:, 1])
+        xs = np.array(values)
+        np.testing.assert_allclose(ev.numpy(), np.cos(xs), atol=1e-12)
+        np.testing.assert_allclose(tape.gradient(loss, x).numpy(), -0.5 * np.sin(xs), atol=1e-6)
+
+
+@pytest.mark.tf
+def test_keras_fit_with_parameter_shift():
+    """model.fit traces with an unknown batch (20 samples in batches of 8: the last has 4)."""
+    import keras
+
+    layer = kt.qnn.KerasLayer(_qnode("parameter-shift"), SHAPES, output_dim=5)
+    model = keras.Sequential([keras.Input((N_WIRES,)), layer])
+    model.compile(optimizer=keras.optimizers.Adam(0.1), loss="mse")
+    x = np.random.default_rng(4).uniform(-1, 1, (20, N_WIRES)).astype("float32")
+    losses = model.fit(x, np.zeros((20, 5), "float32"), epochs=3, batch_size=8, verbose=0)
+    losses = losses.history["loss"]
+    assert all(np.isfinite(losses)) and losses[-1] < losses[0]
+    weights = {w.name: np.asarray(w.value) for w in layer.weights}
+    np.testing.assert_allclose(np.asarray(model(x)),
+                               _reference(x.astype("float64"), weights["weights"], weights["bias"]),
+                               atol=1e-5)
