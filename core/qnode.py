@@ -60,6 +60,7 @@ class QNode:
             raise DiffMethodError(
                 f"unknown QNode option(s) {sorted(unknown)}; valid options are "
                 f"{', '.join(sorted(GRADIENT_OPTIONS))}", diff_method=diff_method)
+        _check_option_values(gradient_kwargs, diff_method)
         self.gradient_kwargs = gradient_kwargs
         if diff_method is not None and not callable(diff_method):
             validate_method(device, diff_method, self.interface)
@@ -167,6 +168,41 @@ class QNode:
         if tape.shots.has_vector:
             return tuple(shape_one(r) for r in res)
         return shape_one(res)
+
+
+#: which options each method reads ("best" may resolve to any of them)
+_OPTIONS_OF = {"finite-diff": {"h", "approx_order", "strategy"},
+               "spsa": {"h", "num_directions", "sampler_rng"},
+               "parameter-shift": {"shifts"}}
+
+
+def _check_option_values(options: dict, diff_method: Any) -> None:
+    """Option values are checked when the QNode is made, not at the first gradient."""
+    def positive_int(name):
+        value = options[name]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise DiffMethodError(f"QNode option {name} must be a positive integer, got {value!r}",
+                                  diff_method=diff_method)
+
+    if "h" in options:
+        h = options["h"]
+        if isinstance(h, bool) or not isinstance(h, (int, float)) or not h > 0:
+            raise DiffMethodError(f"QNode option h (the finite-difference step) must be a positive "
+                                  f"number, got {h!r}", diff_method=diff_method)
+    for name in ("approx_order", "num_directions", "max_diff"):
+        if name in options:
+            positive_int(name)
+    if options.get("strategy", "forward") not in ("forward", "backward", "center"):
+        raise DiffMethodError(f"QNode option strategy must be 'forward', 'backward' or 'center', "
+                              f"got {options['strategy']!r}", diff_method=diff_method)
+    if isinstance(diff_method, str) and diff_method != "best":
+        read = _OPTIONS_OF.get(diff_method, set()) | {"max_diff"}
+        unused = sorted(set(options) - read)
+        if unused:
+            users = sorted(m for m, names in _OPTIONS_OF.items() if set(unused) & names)
+            raise DiffMethodError(
+                f"QNode option(s) {unused} do nothing with diff_method={diff_method!r}; they "
+                f"belong to {', '.join(repr(u) for u in users)}", diff_method=diff_method)
 
 
 def qnode(device, interface: Any = "auto", diff_method: Any = "best", **gradient_kwargs: Any):

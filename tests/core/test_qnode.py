@@ -423,6 +423,25 @@ def test_unknown_diff_method(dev):
     assert info.value.diff_method == "magic"
 
 
+@pytest.mark.parametrize("method, options, match", [
+    ("finite-diff", {"h": -1}, r"QNode option h \(the finite-difference step\) must be a positive "
+                               r"number, got -1"),
+    ("finite-diff", {"strategy": "sideways"}, r"QNode option strategy must be 'forward', "
+                                              r"'backward' or 'center', got 'sideways'"),
+    ("finite-diff", {"approx_order": 0}, r"QNode option approx_order must be a positive integer, "
+                                         r"got 0"),
+    ("spsa", {"num_directions": 0}, r"QNode option num_directions must be a positive integer"),
+    ("parameter-shift", {"max_diff": 1.5}, r"QNode option max_diff must be a positive integer"),
+    ("parameter-shift", {"h": 0.1}, r"QNode option\(s\) \['h'\] do nothing with "
+                                    r"diff_method='parameter-shift'; they belong to 'finite-diff', "
+                                    r"'spsa'"),
+    ("backprop", {"approx_order": 2}, r"\['approx_order'\] do nothing with diff_method='backprop'"),
+])
+def test_qnode_option_values_are_checked_when_the_qnode_is_made(dev, method, options, match):
+    with pytest.raises(DiffMethodError, match=match):
+        kt.qnode(dev, diff_method=method, **options)(lambda: kt.expval(kt.PauliZ(0)))
+
+
 def test_unknown_qnode_option(dev):
     with pytest.raises(DiffMethodError,
                        match=r"unknown QNode option\(s\) \['hh'\]; valid options are .*\bh\b"):
