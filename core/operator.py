@@ -23,6 +23,15 @@ from kettle.errors import (
 anp = ar.numpy
 
 
+def _numeric(p: Any) -> bool:
+    """Numbers, numeric arrays and framework tensors (strings, None and object arrays are not)."""
+    if p is None or isinstance(p, (str, bytes)):
+        return False
+    if isinstance(p, np.ndarray):
+        return p.dtype.kind in "biufc"
+    return True
+
+
 def _coerce_param(p: Any) -> Any:
     if isinstance(p, (list, tuple)):
         return np.asarray(p)
@@ -67,6 +76,11 @@ class Operator:
                 operator=self.name,
             )
         self.data = tuple(_coerce_param(p) for p in params)
+        for i, p in enumerate(self.data):
+            if not _numeric(p):
+                raise OperatorError(
+                    f"parameter {i} of {self.name} must be a number or a numeric array, got {p!r}",
+                    operator=self.name)
         self.id = id
         self.hyperparameters: dict[str, Any] = getattr(self, "hyperparameters", {})
         self._batch_size = self._find_batch_size()
@@ -248,6 +262,8 @@ class Observable(Operator):
             return other.__radd__(self)
         if isinstance(other, Observable):
             return Hamiltonian([1.0, 1.0], [self, other])
+        if _is_zero(other):  # sum(observables) starts from 0
+            return self
         return NotImplemented
 
     __radd__ = __add__
@@ -268,6 +284,10 @@ class Observable(Operator):
         if isinstance(other, Observable):
             return self + (-1.0) * other
         return NotImplemented
+
+
+def _is_zero(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and x == 0
 
 
 def _short(p: Any) -> str:

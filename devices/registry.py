@@ -103,6 +103,15 @@ def _load() -> tuple[dict[str, DeviceEntry], dict[str, list[DeviceEntry]]]:
             entries = claims.setdefault(name, [])
             entries[:] = [e for e in entries if e.distribution != dist]  # one claim per package
             entries.append(DeviceEntry(name, cls, dist, version))
+    for name, entries in claims.items():  # kettle's own names cannot be taken over
+        own = [e for e in entries if e.distribution == BUILTIN_DISTRIBUTION]
+        if own and len(entries) > 1:
+            for e in entries:
+                if e is not own[0]:
+                    _warn(f"package '{e.distribution}' {e.version} registers a device named "
+                          f"'{name}', the name of one of kettle's own devices; kettle's is kept "
+                          "and the plugin's is skipped (give it a name of its own)", 1)
+            entries[:] = own
     registry = {name: es[0] for name, es in claims.items() if len(es) == 1}
     conflicts = {name: es for name, es in claims.items() if len(es) > 1}
     for name, entries in conflicts.items():

@@ -8,7 +8,7 @@ import autoray as ar
 import numpy as np
 
 from kettle.core import qmath, queuing
-from kettle.core.operator import Observable, Operator, expand_matrix
+from kettle.core.operator import Observable, Operator, _is_zero, expand_matrix
 from kettle.core.ops.matrix_ops import check_square_matrix
 from kettle.core.wires import Wires
 from kettle.errors import MatrixError, OperatorError, WireError
@@ -238,11 +238,15 @@ class Hamiltonian(Observable):
             return _new_ham(self.coeffs + other.coeffs, self.ops + other.ops, self, other)
         if isinstance(other, Observable):
             return _new_ham(self.coeffs + [1.0], self.ops + [other], self, other)
+        if _is_zero(other):
+            return self
         return NotImplemented
 
     def __radd__(self, other):
         if isinstance(other, Observable):
             return _new_ham([1.0] + self.coeffs, [other] + self.ops, self, other)
+        if _is_zero(other):  # sum(...) starts from 0
+            return self
         return NotImplemented
 
     def __mul__(self, scalar):

@@ -355,3 +355,21 @@ def test_inputs_that_would_give_wrong_values_are_refused(make, error, match):
     """⟨P⟩ = 2 for an unnormalized projector, an imaginary 'Hamiltonian', NaN probabilities: refused."""
     with pytest.raises(error, match=match):
         make()
+
+
+def test_sum_of_observables_starts_from_zero():
+    """sum() adds to 0 first: Σ_i 0.5·Z_i is a Hamiltonian; its matrix is the sum of the terms."""
+    H = sum(0.5 * kt.PauliZ(i) for i in range(3))
+    assert isinstance(H, kt.Hamiltonian) and H.coeffs == [0.5, 0.5, 0.5]
+    Z = np.diag([1.0, -1.0])
+    expected = 0.5 * (np.kron(np.kron(Z, I2), I2) + np.kron(np.kron(I2, Z), I2)
+                      + np.kron(np.kron(I2, I2), Z))
+    np.testing.assert_allclose(H.matrix(wire_order=[0, 1, 2]), expected, atol=1e-12)
+    assert sum([kt.PauliX(0)]).name == "PauliX"
+
+
+@pytest.mark.parametrize("value", ["a", None, np.array(["1"])])
+def test_non_numeric_parameters_are_refused(value):
+    with pytest.raises(OperatorError, match=r"^parameter 0 of RX must be a number or a numeric "
+                                            r"array, got"):
+        kt.RX(value, wires=0)

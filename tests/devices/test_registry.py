@@ -110,6 +110,17 @@ def test_two_packages_claiming_one_name_is_an_error_naming_both(test_plugins_on_
     assert any(line.split()[:2] == ["example.qubit", "UNUSABLE:"] for line in describe_devices())
 
 
+def test_kettle_s_own_device_names_cannot_be_taken_over(test_plugins_on_path):
+    """The test package also registers 'default.qubit': kettle's device stays, with a warning."""
+    devices, messages = _discover()
+    assert ("package 'kettle-plugin-duplicate' 0.2.0 registers a device named 'default.qubit', the "
+            "name of one of kettle's own devices; kettle's is kept and the plugin's is skipped "
+            "(give it a name of its own)") in messages
+    assert devices["default.qubit"].distribution == "kettle"
+    assert "default.qubit" not in device_conflicts()
+    _check_default_qubit_gradient()  # the shadow device would return 0.0
+
+
 def test_broken_plugins_warn_and_every_other_device_keeps_working(test_plugins_on_path):
     devices, messages = _discover()
     assert ("kettle device plugin 'import_error' from package 'kettle-plugin-broken' 0.3.0 failed "

@@ -1,4 +1,5 @@
-"""Test plugin claiming a device name that another installed package already provides."""
+"""Test plugin claiming device names that other packages already provide: another plugin's
+(example.qubit) and one of kettle's own (default.qubit)."""
 from __future__ import annotations
 
 import kettle as kt
@@ -16,4 +17,4 @@ class ShadowQubit(kt.Device):
 
 @hookimpl
 def kettle_devices() -> dict:
-    return {"example.qubit": ShadowQubit}
+    return {"example.qubit": ShadowQubit, "default.qubit": ShadowQubit}
