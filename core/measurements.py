@@ -92,23 +92,42 @@ class StateMP(MeasurementProcess):
     needs_state = True
 
 
-class DensityMatrixMP(MeasurementProcess):
+def _check_log_base(name: str, log_base: Any) -> None:
+    ok = log_base is None or (isinstance(log_base, (int, float)) and not isinstance(log_base, bool)
+                              and log_base > 0 and log_base != 1)
+    if not ok:
+        raise MeasurementError(f"{name} got log_base={log_base!r}; use None (natural logarithm) or "
+                               "a positive number other than 1 (e.g. 2 for bits)", measurement=name)
+
+
+class _OnWires(MeasurementProcess):
+    """A reduced-state measurement: it needs the wires of its subsystem."""
+
+    def __init__(self, wires):
+        super().__init__(wires=wires)
+        if len(self.wires) == 0:
+            raise MeasurementError(f"{self.return_type}() needs the wires of the subsystem, got "
+                                   "none", measurement=self.return_type)
+
+
+class DensityMatrixMP(_OnWires):
     return_type = "density_matrix"
     needs_state = True
 
 
-class PurityMP(MeasurementProcess):
+class PurityMP(_OnWires):
     return_type = "purity"
     needs_state = True
 
 
-class VnEntropyMP(MeasurementProcess):
+class VnEntropyMP(_OnWires):
     return_type = "vn_entropy"
     needs_state = True
 
     def __init__(self, wires, log_base: float | None = None):
+        _check_log_base("vn_entropy", log_base)
         self.log_base = log_base
-        super().__init__(wires=wires)
+        super().__init__(wires)
 
 
 class MutualInfoMP(MeasurementProcess):
@@ -121,6 +140,10 @@ class MutualInfoMP(MeasurementProcess):
         if overlap:
             raise MeasurementError(f"mutual_info needs disjoint subsystems; both contain {overlap}",
                                    measurement="mutual_info")
+        if not self.wires0 or not self.wires1:
+            raise MeasurementError("mutual_info needs two non-empty subsystems",
+                                   measurement="mutual_info")
+        _check_log_base("mutual_info", log_base)
         self.log_base = log_base
         super().__init__(wires=list(self.wires0) + list(self.wires1))
 

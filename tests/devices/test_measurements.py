@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import kettle as kt
+from kettle.errors import MeasurementError
 
 # ---------------------------------------------------------------------------- textbook matrices
 I2 = np.eye(2, dtype=complex)
@@ -570,3 +571,18 @@ def test_float32_stays_float32_with_numpy_float64_constants(fw):
     expected = [0.5 * np.cos(theta), 0.25 + 0.0625 - (0.5 * np.cos(theta)) ** 2, bits, 2 * bits]
     for res, want in zip(circuit(conv(np.array(theta))), expected):
         assert_result(res, np.float64(want), fw, "float32", "float32 circuit")
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: kt.vn_entropy(wires=[0], log_base=1), r"^vn_entropy got log_base=1; use None"),
+    (lambda: kt.vn_entropy(wires=[0], log_base=-2), r"^vn_entropy got log_base=-2"),
+    (lambda: kt.vn_entropy(wires=[0], log_base=0), r"^vn_entropy got log_base=0"),
+    (lambda: kt.mutual_info([0], [1], log_base=1), r"^mutual_info got log_base=1"),
+    (lambda: kt.mutual_info([0], [], log_base=2), r"^mutual_info needs two non-empty subsystems"),
+    (lambda: kt.density_matrix(wires=[]), r"^density_matrix\(\) needs the wires of the subsystem"),
+    (lambda: kt.purity(wires=[]), r"^purity\(\) needs the wires of the subsystem"),
+])
+def test_reduced_state_measurements_check_their_arguments(make, match):
+    """log base 1 gave inf, −2 NaN and 0 silently the natural log; no wires gave [[1]] and 1.0."""
+    with pytest.raises(MeasurementError, match=match):
+        make()
