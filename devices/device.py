@@ -111,12 +111,22 @@ class Device:
             if wires < 1:
                 raise WireError(f"{self.name} needs at least one wire, got wires={wires}", wires=wires)
             self.wires = Wires.range(int(wires))
+        elif isinstance(wires, (float, bool)):
+            raise WireError(f"{self.name} takes wires as a number of wires (an int) or a list of "
+                            f"labels, got wires={wires!r}", wires=wires)
         else:
             self.wires = Wires(wires)
+            if len(self.wires) == 0:
+                raise WireError(f"{self.name} needs at least one wire, got wires={wires!r}",
+                                wires=wires)
         self.shots = Shots(shots)
         self._check_shots(self.shots)
         self.seed = seed
-        self.rng = np.random.default_rng(seed)
+        try:
+            self.rng = np.random.default_rng(seed)
+        except (TypeError, ValueError) as err:
+            raise DeviceError(f"{self.name} got seed={seed!r}; a seed is None, a non-negative int "
+                              "or a numpy.random.Generator", device=self.name) from err
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} wires={list(self.wires)} shots={self.shots}>"

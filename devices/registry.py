@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.metadata as md
+import inspect
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -183,4 +184,14 @@ def device(name: str, wires: Any = 1, *, shots: Any = None, seed: Any = None, **
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise DeviceError(f"no device named '{name}'. Installed devices: "
                           f"{', '.join(sorted(devices))}{hint}", device=name)
-    return devices[name].cls(wires, shots=shots, seed=seed, **options)
+    cls = devices[name].cls
+    if options:
+        accepted = inspect.signature(cls.__init__).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
+        unknown = sorted(set(options) - set(accepted)) if not takes_any else []
+        if unknown:
+            own = sorted(k for k, p in accepted.items() if k not in ("self", "wires", "shots", "seed")
+                         and p.kind is not inspect.Parameter.VAR_POSITIONAL)
+            raise DeviceError(f"device '{name}' has no option(s) {unknown}; its options are "
+                              f"{own if own else 'none besides wires, shots and seed'}", device=name)
+    return cls(wires, shots=shots, seed=seed, **options)

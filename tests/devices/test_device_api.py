@@ -290,3 +290,15 @@ def test_device_and_backprop_are_refused_where_the_capabilities_lack_them():
     with pytest.raises(DiffMethodError, match=re.escape(
             "device 'counting.qubit' provides no 'device' derivatives (it provides: none)")):
         kt.QNode(lambda: kt.expval(kt.PauliZ(0)), CountingDevice(1), diff_method="device")
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"wires": []}, WireError, r"^default.qubit needs at least one wire, got wires=\[\]"),
+    ({"wires": 2.0}, WireError, r"^default.qubit takes wires as a number of wires \(an int\) or a "
+                                r"list of labels, got wires=2.0"),
+    ({"wires": 2, "seed": "abc"}, DeviceError, r"^default.qubit got seed='abc'; a seed is None"),
+    ({"wires": 2, "foo": 1}, DeviceError, r"^device 'default.qubit' has no option\(s\) \['foo'\]"),
+])
+def test_device_construction_errors_name_the_device(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        kt.device("default.qubit", **kwargs)
