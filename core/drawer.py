@@ -5,6 +5,7 @@ import functools
 from typing import Callable
 
 from kettle.core.tape import QuantumTape
+from kettle.errors import WireError
 
 #: gates drawn as controls (●) on their first wires and the target label on the rest.
 _CONTROLS = {"CNOT": 1, "CZ": 1, "CY": 1, "CRX": 1, "CRY": 1, "CRZ": 1, "CRot": 1,
@@ -26,6 +27,11 @@ def _op_cells(op, decimals) -> dict[int, str]:
 def tape_text(tape: QuantumTape, wire_order=None, decimals: int | None = 2) -> str:
     """Draw a tape as text."""
     wires = list(wire_order) if wire_order is not None else list(tape.wires)
+    missing = [w for w in tape.wires if w not in wires]
+    if missing:
+        raise WireError(f"the circuit uses wire(s) {missing} that are not in the drawing's wire "
+                        f"order {wires}; pass a wire_order that lists every wire (or none)",
+                        wires=missing)
     rows = {w: [] for w in wires}
     layer_end = {w: 0 for w in wires}  # number of columns used on each wire
     columns: list[dict] = []

@@ -482,3 +482,29 @@ def test_state_prep_on_untouched_wires_is_allowed(dev):
         return kt.expval(kt.PauliZ(1)), kt.expval(kt.PauliX(0))
 
     np.testing.assert_allclose(f(), [-1.0, 1.0], atol=1e-12)
+
+
+def test_draw_refuses_wires_outside_its_order():
+    """A gate on a wire the device lacks, or a wire_order missing a used wire: a WireError naming
+    the wire (it was a bare ValueError/KeyError)."""
+    dev = kt.device("default.qubit", wires=2)
+
+    @kt.qnode(dev)
+    def circuit():
+        kt.Hadamard(wires=0)
+        kt.CNOT(wires=[0, 5])
+        return kt.expval(kt.PauliZ(0))
+
+    with pytest.raises(WireError, match=r"^the circuit uses wire\(s\) \[5\] that are not in the "
+                                        r"drawing's wire order \[0, 1\]"):
+        kt.draw(circuit)()
+
+    @kt.qnode(dev)
+    def fine():
+        kt.CNOT(wires=[0, 1])
+        return kt.expval(kt.PauliZ(1))
+
+    with pytest.raises(WireError, match=r"wire\(s\) \[0\] that are not in the drawing's wire order "
+                                        r"\[1\]"):
+        kt.draw(fine, wire_order=[1])()
+    assert kt.draw(fine, wire_order=[1, 0])().splitlines()[0].startswith("1: ")
