@@ -586,3 +586,21 @@ def test_reduced_state_measurements_check_their_arguments(make, match):
     """log base 1 gave inf, −2 NaN and 0 silently the natural log; no wires gave [[1]] and 1.0."""
     with pytest.raises(MeasurementError, match=match):
         make()
+
+
+def test_projector_onto_a_vector_has_exact_eigenvalues():
+    """H|0⟩ = |+⟩: the projector onto |+⟩ gives outcome 1 every time, keyed 1.0 (eigh gave keys like
+    5.55e-17 for the 0 eigenvalue)."""
+    dev = kt.device("default.qubit", wires=1, shots=50, seed=2)
+    plus = np.array([1.0, 1.0]) / np.sqrt(2)
+
+    @kt.qnode(dev)
+    def circuit():
+        kt.Hadamard(wires=0)
+        return kt.counts(kt.Projector(plus, wires=0)), kt.counts(kt.Projector(np.array([0.0, 1.0]),
+                                                                            wires=0))
+
+    on_plus, on_one = circuit()
+    assert on_plus == {1.0: 50}
+    assert set(on_one) <= {0.0, 1.0} and sum(on_one.values()) == 50
+    np.testing.assert_array_equal(kt.Projector(plus, wires=0).eigvals(), [0.0, 1.0])
