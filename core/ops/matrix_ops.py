@@ -57,6 +57,17 @@ class QubitUnitary(Operation):
         return "U"
 
 
+def off_unit_norm(vec) -> float | None:
+    """The first norm (over the last axis) that is not 1 within the precision's tolerance, or None
+    when every vector is normalized or the values are known only at run time."""
+    if qmath.is_abstract(vec):
+        return None
+    norms = np.atleast_1d(np.linalg.norm(qmath.to_numpy(vec), axis=-1))
+    atol = 1e-5 if qmath.complex_dtype(vec) == "complex64" else 1e-8
+    bad = norms[~np.isclose(norms, 1.0, atol=atol, rtol=0)]
+    return float(bad[0]) if bad.size else None
+
+
 _NO_INVERSE = ("{name} prepares a state from |0…0⟩ and has no adjoint: it is not a gate on arbitrary "
                "states; invert the gates that follow it instead")
 
@@ -92,15 +103,10 @@ class StatePrep(Operation):
             if qmath.ndim(norm) > 0:
                 norm = qmath.anp.reshape(norm, (-1, 1))
             self.data = (vec / norm,)
-        elif not qmath.is_abstract(vec):
-            norms = np.linalg.norm(qmath.to_numpy(vec), axis=-1)
-            atol = 1e-5 if qmath.complex_dtype(vec) == "complex64" else 1e-8
-            if not np.allclose(norms, 1.0, atol=atol):
-                raise StatePrepError(
-                    f"StatePrep needs a normalized vector (norm {np.atleast_1d(norms)[0]:.6g}); "
-                    "pass normalize=True to normalize it",
-                    operator=self.name,
-                )
+        elif (norm := off_unit_norm(vec)) is not None:
+            raise StatePrepError(
+                f"StatePrep needs a normalized vector (norm {norm:.6g}); pass normalize=True to "
+                "normalize it", operator=self.name)
 
     def adjoint(self):
         raise OperatorError(_NO_INVERSE.format(name=self.name), operator=self.name)

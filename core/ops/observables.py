@@ -9,7 +9,7 @@ import numpy as np
 
 from kettle.core import qmath, queuing
 from kettle.core.operator import Observable, Operator, _is_zero, expand_matrix
-from kettle.core.ops.matrix_ops import check_square_matrix
+from kettle.core.ops.matrix_ops import check_square_matrix, off_unit_norm
 from kettle.core.wires import Wires
 from kettle.errors import MatrixError, OperatorError, WireError
 
@@ -56,14 +56,9 @@ class Projector(Observable):
             self.hyperparameters = {"kind": "basis"}
         elif length == 2 ** n:
             self.hyperparameters = {"kind": "vector"}
-            if not qmath.is_abstract(self.data[0]):
-                norms = np.linalg.norm(qmath.to_numpy(self.data[0]), axis=-1)
-                atol = 1e-5 if qmath.complex_dtype(self.data[0]) == "complex64" else 1e-8
-                if not np.allclose(norms, 1.0, atol=atol):
-                    raise OperatorError(
-                        f"Projector onto a state vector needs a normalized vector (norm "
-                        f"{np.atleast_1d(norms)[0]:.6g}); divide it by its norm",
-                        operator=self.name)
+            if (norm := off_unit_norm(self.data[0])) is not None:
+                raise OperatorError(f"Projector onto a state vector needs a normalized vector "
+                                    f"(norm {norm:.6g}); divide it by its norm", operator=self.name)
         else:
             raise OperatorError(
                 f"Projector on {n} wire(s) takes {n} bits (a basis state) or a vector of length "

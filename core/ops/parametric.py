@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from kettle.core import qmath
 from kettle.core.operator import Operation
 from kettle.core.ops import build
 from kettle.core.ops.qubit import CNOT, CY, PauliX, PauliY, PauliZ
