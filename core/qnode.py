@@ -171,7 +171,7 @@ class QNode:
 
 
 #: which options each method reads ("best" may resolve to any of them)
-_OPTIONS_OF = {"finite-diff": {"h", "approx_order", "strategy"},
+METHOD_OPTIONS = {"finite-diff": {"h", "approx_order", "strategy"},
                "spsa": {"h", "num_directions", "sampler_rng"},
                "parameter-shift": {"shifts"}}
 
@@ -196,10 +196,10 @@ def _check_option_values(options: dict, diff_method: Any) -> None:
         raise DiffMethodError(f"QNode option strategy must be 'forward', 'backward' or 'center', "
                               f"got {options['strategy']!r}", diff_method=diff_method)
     if isinstance(diff_method, str) and diff_method != "best":
-        read = _OPTIONS_OF.get(diff_method, set()) | {"max_diff"}
+        read = METHOD_OPTIONS.get(diff_method, set()) | {"max_diff"}
         unused = sorted(set(options) - read)
         if unused:
-            users = sorted(m for m, names in _OPTIONS_OF.items() if set(unused) & names)
+            users = sorted(m for m, names in METHOD_OPTIONS.items() if set(unused) & names)
             raise DiffMethodError(
                 f"QNode option(s) {unused} do nothing with diff_method={diff_method!r}; they "
                 f"belong to {', '.join(repr(u) for u in users)}", diff_method=diff_method)

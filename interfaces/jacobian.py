@@ -47,16 +47,14 @@ def check_scalar_parameters(tape: QuantumTape, method) -> None:
 
 def _rule(method, device, gradient_kwargs: dict) -> Callable:
     from kettle import gradients
+    from kettle.core.qnode import METHOD_OPTIONS
 
     if callable(method):  # a gradient transform given as the diff method: used as it is
         return _by_transform(method, {})
     if method in ("parameter-shift", "finite-diff", "spsa"):
         transform = {"parameter-shift": gradients.param_shift, "finite-diff": gradients.finite_diff,
                      "spsa": gradients.spsa_grad}[method]
-        allowed = {"parameter-shift": {"shifts"},
-                   "finite-diff": {"h", "approx_order", "strategy"},
-                   "spsa": {"h", "num_directions", "sampler_rng"}}[method]
-        options = {k: v for k, v in gradient_kwargs.items() if k in allowed}
+        options = {k: v for k, v in gradient_kwargs.items() if k in METHOD_OPTIONS[method]}
         if gradient_kwargs.get("max_diff", 1) > 1:  # nested differences need a wider step
             from kettle.gradients.finite_diff import SECOND_ORDER_H
 
