@@ -45,8 +45,12 @@ class TorchLayer(torch.nn.Module):
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:
         weights = {name: getattr(self, name) for name in self.weight_shapes}
-        out = self.qnode(**{INPUT_ARG: inputs}, **weights)
-        features = as_features(out, _OPS, batched=inputs.dim() > 1)
+        lead = inputs.shape[:-1]
+        flat = inputs.reshape(-1, inputs.shape[-1]) if inputs.dim() > 2 else inputs  # (…, features)
+        out = self.qnode(**{INPUT_ARG: flat}, **weights)
+        features = as_features(out, _OPS, batched=flat.dim() > 1)
+        if inputs.dim() > 2:  # extra leading axes, as nn.Linear allows: one broadcast run for all
+            features = features.reshape(*lead, features.shape[-1])
         return features.to(inputs.dtype) if inputs.is_floating_point() else features
 
     def extra_repr(self) -> str:

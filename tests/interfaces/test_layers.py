@@ -75,6 +75,23 @@ def test_torch_layer_matches_the_qnode_and_broadcasts(diff_method):
 
 
 @pytest.mark.torch
+def test_torch_layer_takes_extra_leading_axes():
+    """Inputs (2, 3, features) like nn.Linear: one broadcast run of the 6 samples, output
+    (2, 3, 5), each entry equal to the per-sample reference."""
+    import torch
+
+    layer = kt.qnn.TorchLayer(_qnode(), SHAPES).double()
+    x = np.random.default_rng(7).uniform(-1, 1, (2, 3, N_WIRES))
+    out = layer(torch.tensor(x))
+    assert out.shape == (2, 3, 5)
+    ref = _reference(x.reshape(6, N_WIRES), layer.weights.detach().numpy(),
+                     layer.bias.detach().numpy())
+    np.testing.assert_allclose(out.detach().numpy().reshape(6, 5), ref, atol=1e-12)
+    out.sum().backward()
+    assert layer.weights.grad is not None and layer.weights.grad.shape == SHAPES["weights"]
+
+
+@pytest.mark.torch
 def test_torch_layer_gradients_match_backprop_and_finite_differences():
     import torch
 
