@@ -182,12 +182,12 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, method: str)
         One result per tape, in the usual nested layout.
 
     Raises:
-        DeviceError: a tape has finite shots (sampling is not compiled).
         DifferentiableCompilerError: when a finite-diff QNode is differentiated.
+
+    The caller (interfaces/execute.py) has refused finite shots with :func:`check_exact`; gradient
+    tapes inherit the shots of the tapes they come from.
     """
-    tapes = list(tapes)
-    check_exact(tapes, device)
-    tapes = flatten.with_trainable(tapes, traced_indices)
+    tapes = flatten.with_trainable(list(tapes), traced_indices)
     params = [p for t in tapes for p in t.get_parameters()]
     templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
     dtype = jnp.finfo(jnp.result_type(float, *params)).dtype

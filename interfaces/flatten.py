@@ -51,6 +51,12 @@ def size_of(template) -> int:
     return sum(int(np.prod(s)) * (2 if s.is_complex else 1) for s in leaves(template))
 
 
+def single_precision(params: Sequence) -> bool:
+    """Whether every differentiated parameter is float32: the results are then float32 too, else
+    float64 (as backprop promotes)."""
+    return bool(params) and all(qmath.dtype_name(p) == "float32" for p in params)
+
+
 def with_trainable(tapes: Sequence[QuantumTape], indices_fn) -> list[QuantumTape]:
     """The tapes with ``trainable_params`` set by ``indices_fn``, copied where that changes them.
 

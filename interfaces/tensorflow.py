@@ -37,9 +37,7 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
     tapes = flatten.with_trainable(tapes, trainable_indices)
     # plain tensors inside the custom gradient (variables read here stay connected to the tape)
     params = [tf.convert_to_tensor(p) for t in tapes for p in t.get_parameters()]
-    # single precision only when every differentiated parameter is (as backprop promotes)
-    single = params and all(p.dtype == tf.float32 for p in params)
-    dtype = tf.float32 if single else tf.float64
+    dtype = tf.float32 if flatten.single_precision(params) else tf.float64
     if not tf.executing_eagerly():
         return _execute_graph(tapes, device, jac_fn, params, dtype, max_diff)
     templates: list = []

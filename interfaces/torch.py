@@ -44,8 +44,7 @@ class _Execute(torch.autograd.Function):
         ctx.save_for_backward(*params)
         results = info["device"].execute(flatten.bind(info["tapes"], _numpy(params)))
         info["templates"][:] = [flatten.shapes(r) for r in results]
-        # single precision only when every differentiated parameter is (as backprop promotes)
-        single = params and all(p.dtype == torch.float32 for p in params)
+        single = flatten.single_precision(params)
         flat = flatten.flat_numpy(results, np.float32 if single else np.float64)
         return torch.as_tensor(flat, device=params[0].device if params else None)
 
