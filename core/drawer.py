@@ -82,7 +82,7 @@ def draw(qnode, *, decimals: int | None = 2, wire_order=None) -> Callable[..., s
 
     @functools.wraps(qnode)
     def wrapper(*args, **kwargs):
-        tape = qnode.construct(args, kwargs)
+        tape, _ = qnode.construct(args, kwargs)
         order = wire_order if wire_order is not None else qnode.device.wires
         return tape_text(tape, wire_order=order, decimals=decimals)
 

@@ -45,6 +45,10 @@ class Operator:
         num_wires: number of wires, or None for any number (at least one).
         num_params: number of parameters.
         ndim_params: expected number of dimensions of each parameter (without a batch axis).
+        prepares_state: it sets the state (StatePrep, BasisState) instead of acting on it: no
+            generator, no adjoint, and gradient methods never decompose it.
+        is_involutory: it is its own square root of the identity (O² = I): a variance needs no
+            ⟨O²⟩ circuit.
     """
 
     num_wires: int | None = None
@@ -52,6 +56,8 @@ class Operator:
     ndim_params: tuple[int, ...] = ()
     #: True for loops and conditionals recorded as one operation (see compiler/quantum_flow.py)
     control_flow: bool = False
+    prepares_state: bool = False
+    is_involutory: bool = False
 
     def __init__(self, *params: Any, wires: Any = None, id: str | None = None):
         if wires is None:
@@ -184,13 +190,25 @@ class Operator:
     def has_generator(self) -> bool:
         return type(self).generator is not Operator.generator
 
+    #: whether the generator depends only on the class, wires count and hyperparameters (not on
+    #: the parameter values): then frequencies are computed once per such structure and cached.
+    #: A gate whose generator is built from its parameters sets this to False.
+    generator_is_structural: bool = True
+
     @property
     def parameter_frequencies(self) -> list[tuple[float, ...]]:
         """Frequencies of each parameter: positive differences of the generator's eigenvalues."""
+        key = _structure_key(self) if self.generator_is_structural else None
+        cached = _FREQUENCIES.get(key) if key is not None else None
+        if cached is not None:
+            return list(cached)
         with queuing.stop_recording():
             ev = np.real(qmath.to_numpy(self.generator().eigvals()))
         diffs = np.abs(ev[:, None] - ev[None, :]).round(12)
-        return [tuple(float(f) for f in np.unique(diffs[diffs > 0]))]
+        freqs = [tuple(float(f) for f in np.unique(diffs[diffs > 0]))]
+        if key is not None:
+            _FREQUENCIES[key] = tuple(freqs)
+        return freqs
 
     def adjoint(self) -> "Operator":
         from kettle.core.ops.adjoint import Adjoint
@@ -210,6 +228,35 @@ class Operator:
         new = copy.copy(self)
         new.wires = Wires([wire_map.get(w, w) for w in self.wires])
         return new
+
+
+#: parameter frequencies per gate structure (see Operator.generator_is_structural)
+_FREQUENCIES: dict = {}
+
+
+def _structure_key(op) -> tuple | None:
+    """(class, name, number of wires, hyperparameters) when all are hashable, else None."""
+    def freeze(value):
+        if isinstance(value, Operator):
+            inner = _structure_key(value)
+            if inner is None:
+                raise TypeError
+            return inner
+        if isinstance(value, (list, tuple)):
+            return tuple(freeze(v) for v in value)
+        if isinstance(value, dict):
+            return tuple(sorted((k, freeze(v)) for k, v in value.items()))
+        hash(value)
+        if isinstance(value, np.ndarray):
+            raise TypeError
+        return value
+
+    try:
+        base = getattr(op, "base", None)  # wrappers such as Adjoint: the wrapped gate's structure
+        return (type(op), op.name, len(op.wires), freeze(op.hyperparameters),
+                freeze(base) if base is not None else None)
+    except TypeError:
+        return None
 
 
 class Operation(Operator):

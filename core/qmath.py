@@ -5,7 +5,7 @@ quirks are kept as data (the tables below), so callers never branch on the frame
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import autoray as ar
 import numpy as np
@@ -38,6 +38,56 @@ _COMPLEX_OF = {"float32": "complex64", "float16": "complex64", "bfloat16": "comp
                "complex64": "complex64"}
 
 
+#: interfaces whose arrays live in a framework of their own (NumPy and autograd values are plain
+#: host arrays that mix with anything)
+FRAMEWORKS = frozenset({"torch", "tf", "jax"})
+#: frameworks that differentiate whatever they are given (no per-array requires_grad flag)
+TRACES_EVERYTHING = frozenset({"autograd", "jax", "tf"})
+#: what trains each framework's tensors (kettle's optimizers step NumPy arrays)
+NATIVE_OPTIMIZERS = {"torch": "torch.optim", "tf": "a Keras optimizer", "jax": "optax"}
+
+
+def is_framework_array(x: Any) -> bool:
+    """Whether ``x`` is a torch/TF/JAX array (rather than NumPy, autograd or a Python value)."""
+    return backend_of(x) in FRAMEWORKS
+
+
+def stack_like(items: Sequence[Any]) -> Any:
+    """Stack arrays into one, in the framework of the framework arrays among them (NumPy
+    constants are brought into it); autograd's stack keeps boxed entries differentiable."""
+    interface = get_interface(*items)
+    if interface in FRAMEWORKS:
+        like = next(k for k in items if backend_of(k) == interface)
+        items = [k if backend_of(k) == interface else convert_like(k, like) for k in items]
+    else:
+        items = [np.asarray(k) if isinstance(k, (list, tuple)) else k for k in items]
+    return ar.do("stack", list(items), like=INTERFACE_TO_BACKEND[interface])
+
+
+def _jax_can_widen() -> bool:
+    import jax
+
+    return bool(jax.config.jax_enable_x64)
+
+
+#: frameworks whose float64 depends on a global switch
+_WIDENS = {"jax": _jax_can_widen}
+
+
+def widen(x: Any) -> Any:
+    """A single-precision value as float64 in its own framework, where the framework allows
+    (JAX without ``jax_enable_x64`` does not: the value is returned as it is)."""
+    if isinstance(x, (int, float, complex)) or not dtype_name(x).startswith(("float16",
+                                                                           "bfloat16",
+                                                                           "float32")):
+        return x
+    if not _WIDENS.get(backend_of(x), lambda: True)():
+        return x
+    if isinstance(x, (np.ndarray, np.floating)):
+        return x.astype(np.float64)
+    return ar.astype(x, "float64")
+
+
 def backend_of(x: Any) -> str:
     """The kettle interface name of one value ("numpy" for Python scalars and lists)."""
     if isinstance(x, (list, tuple)):
@@ -52,7 +102,16 @@ def get_interface(*values: Any) -> str:
     Raises:
         InterfaceError: when arrays of two different frameworks are mixed.
     """
-    found = {backend_of(v) for v in values} - {"numpy"}
+    return merge_interfaces(*{backend_of(v) for v in values})
+
+
+def merge_interfaces(*names: str) -> str:
+    """The single framework among interface names found separately ("numpy" mixes with any).
+
+    Raises:
+        InterfaceError: when two different frameworks are among them.
+    """
+    found = set(names) - {"numpy"}
     if len(found) > 1:
         raise InterfaceError(
             f"arrays of different frameworks were mixed in one call: {', '.join(sorted(found))}; "
@@ -146,6 +205,19 @@ def convert_like(x: Any, like: Any, dtype: str | None = None) -> Any:
     # a copy: read-only NumPy views (np.diag, broadcasts) must not become shared framework memory
     out = ar.do("asarray", np.array(x, dtype=target), like=backend)
     return _to_device(out, like)
+
+
+def match_frameworks(a: Any, b: Any) -> tuple[Any, Any]:
+    """``(a, b)`` where a NumPy operand meeting a framework array is brought into that array's
+    framework, device and dtype (autograd works on NumPy values as they are)."""
+    ba, bb = ar.infer_backend(a), ar.infer_backend(b)
+    if ba == bb or "autograd" in (ba, bb):
+        return a, b
+    if ba in ("numpy", "builtins"):
+        return convert_like(a, b), b
+    if bb in ("numpy", "builtins"):
+        return a, convert_like(b, a)
+    return a, b
 
 
 def _torch_to_device(out, like):

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import autoray as ar
-import numpy as np
-
+from kettle.core import measurements as m
 from kettle.core import qmath
+from kettle.core.diff_methods import DiffMethod, register
 from kettle.core.tape import QuantumTape
 from kettle.gradients import rules
 from kettle.gradients.transform import check_differentiable, gradient_transform, per_shot_entry
@@ -40,16 +39,7 @@ def _widened(p):
     float32 rounding, and one float32 parameter anywhere makes the whole simulation complex64
     (adapters cast the Jacobian back to the parameters' dtype). JAX without ``jax_enable_x64``
     cannot widen: those stay, and the default step grows to :data:`LOW_PRECISION_H`."""
-    if isinstance(p, (int, float, complex)) or qmath.dtype_name(p) not in _LOW:
-        return p
-    if qmath.backend_of(p) == "jax":
-        import jax
-
-        if not jax.config.jax_enable_x64:
-            return p
-    if isinstance(p, (np.ndarray, np.floating)):
-        return p.astype(np.float64)
-    return ar.astype(p, "float64")
+    return qmath.widen(p)
 
 
 @gradient_transform
@@ -120,3 +110,19 @@ def finite_diff(tape: QuantumTape, argnum: Sequence[int] | None = None, h: float
         return tuple(out)
 
     return tapes, per_shot_entry(tape, processing)
+
+
+def _configure(options: dict, max_diff: int) -> dict:
+    if max_diff > 1:  # nested differences need a wider step
+        options = {"h": SECOND_ORDER_H, **options}
+    return options
+
+
+register(DiffMethod(
+    name="finite-diff", rank=4, transform=finite_diff, options=frozenset({"h", "approx_order",
+                                                                          "strategy"}),
+    measurements=(m.ExpectationMP, m.ProbabilityMP, m.VarianceMP, m.VnEntropyMP, m.MutualInfoMP,
+                  m.PurityMP, m.StateMP, m.DensityMatrixMP),
+    promised=frozenset({"probs", "expval(Pauli)", "expval(Hermitian)", "expval(Projector)", "var",
+                        "vn_entropy", "mutual_info"}),
+    configure=_configure, summary="finite differences of the forward pass"))

@@ -1,12 +1,14 @@
 """Parameter-shift gradients: exact derivatives from circuits run at shifted parameter values."""
 from __future__ import annotations
 
+import functools
 import warnings
 from typing import Sequence
 
 
 from kettle.core import measurements as m
 from kettle.core import queuing
+from kettle.core.diff_methods import DiffMethod, register
 from kettle.core.ops.observables import Hermitian, Tensor
 from kettle.core.tape import QuantumTape
 from kettle.errors import GeneratorUndefinedError
@@ -19,7 +21,6 @@ _UNSUPPORTED = {
 }
 #: measurements computed from a reduced density matrix ρ: measured as ρ, then the chain rule.
 _FROM_RHO = (m.PurityMP, m.VnEntropyMP, m.MutualInfoMP)
-_INVOLUTORY = {"PauliX", "PauliY", "PauliZ", "Hadamard", "Identity"}
 
 
 def frequencies_of(tape: QuantumTape, index: int) -> tuple[float, ...] | None:
@@ -41,8 +42,8 @@ def _squared(obs):
 
 def _is_involutory(obs) -> bool:
     if isinstance(obs, Tensor):
-        return all(o.name in _INVOLUTORY for o in obs.obs)
-    return obs.name in _INVOLUTORY
+        return all(o.is_involutory for o in obs.obs)
+    return obs.is_involutory
 
 
 def _linearize(tape: QuantumTape):
@@ -177,3 +178,34 @@ def param_shift(tape: QuantumTape, argnum: Sequence[int] | None = None, shifts=N
                      for s in range(len(tape.shots.vector)))
 
     return tapes, fn
+
+
+def _has_shift_rule(op) -> bool:
+    try:
+        op.parameter_frequencies
+    except Exception:  # no generator, no frequencies: no shift rule
+        return False
+    return True
+
+
+def _expand_stop(op) -> bool:
+    """Gates without a shift rule are decomposed (e.g. into ones with a generator)."""
+    return not op.data or op.prepares_state or _has_shift_rule(op)
+
+
+def _configure(options: dict, max_diff: int) -> dict:
+    if max_diff > 1:  # gates without a shift rule fall back to nested differences: wider step
+        from kettle.gradients.finite_diff import SECOND_ORDER_H, finite_diff
+
+        options = {**options, "fallback_fn": functools.partial(finite_diff, h=SECOND_ORDER_H)}
+    return options
+
+
+register(DiffMethod(
+    name="parameter-shift", rank=3, transform=param_shift, options=frozenset({"shifts"}),
+    expand_stop=_expand_stop,
+    measurements=(m.ExpectationMP, m.ProbabilityMP, m.VarianceMP, m.DensityMatrixMP, m.PurityMP,
+                  m.VnEntropyMP, m.MutualInfoMP),
+    promised=frozenset({"probs", "expval(Pauli)", "expval(Hermitian)", "expval(Projector)",
+                        "var"}),
+    configure=_configure, summary="exact derivatives from circuits at shifted parameters"))

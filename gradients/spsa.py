@@ -5,6 +5,8 @@ from typing import Sequence
 
 import numpy as np
 
+from kettle.core import measurements as m
+from kettle.core.diff_methods import DiffMethod, register
 from kettle.core.tape import QuantumTape
 from kettle.gradients import rules
 from kettle.gradients.finite_diff import shot_step
@@ -60,3 +62,11 @@ def spsa_grad(tape: QuantumTape, argnum: Sequence[int] | None = None, h: float |
         return tuple(out)
 
     return tapes, per_shot_entry(tape, processing)
+
+
+register(DiffMethod(
+    name="spsa", rank=5, transform=spsa_grad, options=frozenset({"h", "num_directions",
+                                                                 "sampler_rng"}),
+    measurements=(m.ExpectationMP, m.ProbabilityMP, m.VarianceMP, m.VnEntropyMP, m.MutualInfoMP,
+                  m.PurityMP, m.StateMP, m.DensityMatrixMP),
+    stochastic=True, summary="simultaneous perturbation stochastic approximation"))

@@ -60,11 +60,9 @@ def _requires_grad(p: Any) -> bool | None:
     flag = getattr(p, "requires_grad", None)
     if flag is not None:
         return bool(flag)
-    if qmath.backend_of(p) in ("autograd", "jax", "tf"):
+    if qmath.backend_of(p) in qmath.TRACES_EVERYTHING:
         return True
-    if isinstance(p, (int, float)) or qmath.backend_of(p) == "numpy":
-        return None
-    return None
+    return None  # NumPy values and Python numbers say neither way
 
 
 def stack_jacobian(jac: tuple, single_measurement: bool):
@@ -107,17 +105,20 @@ def _qnode_jacobian(qnode, transform, t_args, t_kwargs) -> Callable:
     """The transform applied to the QNode's own gates (so the Jacobian's columns do not depend on
     how a device decomposes them); the gradient tapes are preprocessed and run through the QNode's
     execute boundary, so the Jacobian is differentiable in the arguments' framework."""
-    def shaped(tape, jac):  # the QNode's return structure is known once it has been recorded
-        single = not isinstance(qnode._structure, (list, tuple))
+    def shaped(tape, jac, structure):  # the QNode's return structure is known once recorded
+        single = not isinstance(structure, (list, tuple))
         if tape.shots.has_vector:
             return tuple(stack_jacobian(j, single) for j in jac)
         res = stack_jacobian(jac, single)
-        return list(res) if isinstance(qnode._structure, list) else res
+        return list(res) if isinstance(structure, list) else res
 
     @functools.wraps(qnode)
     def jacobian_fn(*args, **kwargs):
-        tape = qnode.construct(args, kwargs)
-        interface = qnode.call_interface(args, kwargs, tape)
+        from kettle.core.qnode import leaf_values
+
+        detected = qmath.get_interface(*leaf_values(args), *leaf_values(tuple(kwargs.values())))
+        tape, structure = qnode.construct(args, kwargs)
+        interface = qnode.call_interface(detected, tape)
         split = broadcast.needs_split(qnode.device, tape)
         entries = []  # per circuit: (tape, its gradient tapes, post-processing)
         for entry in broadcast.split(tape) if split else [tape]:
@@ -127,8 +128,9 @@ def _qnode_jacobian(qnode, transform, t_args, t_kwargs) -> Callable:
         results = qnode.execute([t for _, tapes, _ in entries for t in tapes], interface)
         jacobians, start = [], 0
         for entry, tapes, fn in entries:
-            jacobians.append(shaped(entry, fn(results[start:start + len(tapes)])))
+            jacobians.append(shaped(entry, fn(results[start:start + len(tapes)]), structure))
             start += len(tapes)
         return broadcast.stack(jacobians) if split else jacobians[0]
 
     return jacobian_fn
+

@@ -1,4 +1,4 @@
-"""autograd adapter: the quantum Jacobian registered as the VJP of an autograd primitive.
+"""autograd adapter: the method's derivative registered as the VJP of an autograd primitive.
 
 The primitive takes the trainable tape parameters as positional arguments and returns every result of
 every tape flattened into one real vector; the caller reshapes it (differentiably) back. With
@@ -7,16 +7,16 @@ differentiable once more.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 from autograd.extend import defvjp_argnums, primitive
 from autograd.numpy.numpy_boxes import ArrayBox
 
+from kettle.core.config import ExecutionConfig
 from kettle.core.knumpy import tensor
 from kettle.core.tape import QuantumTape
-from kettle.errors import DiffMethodError
-from kettle.interfaces import flatten
+from kettle.interfaces.boundary import Execution, nested, second_derivative_error
 
 
 def trainable_indices(tape: QuantumTape) -> list[int]:
@@ -24,13 +24,9 @@ def trainable_indices(tape: QuantumTape) -> list[int]:
             if isinstance(p, ArrayBox)]
 
 
-def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: int = 1) -> list:
-    tapes = flatten.with_trainable(tapes, trainable_indices)
-    params = [p for t in tapes for p in t.get_parameters()]
-    templates: list = []
-    flat = _run(*params, tapes=tuple(tapes), device=device, jac_fn=jac_fn, max_diff=max_diff,
-                templates=templates)
-    return flatten.unflatten(flat, templates)
+def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> list:
+    run = Execution(tapes, device, config)
+    return run.unflatten(_run(*run.params, run=run))
 
 
 def _plain(values) -> list:
@@ -40,35 +36,21 @@ def _plain(values) -> list:
 
 
 @primitive
-def _run(*params, tapes, device, jac_fn, max_diff, templates):
-    results = device.execute(flatten.bind(tapes, _plain(params)))
-    templates[:] = [flatten.shapes(r) for r in results]
-    return flatten.flat_numpy(results, float)
+def _run(*params, run: Execution):
+    return run.forward(_plain(params), float)
 
 
 def _vjp_maker(argnums, ans, args, kwargs):
-    tapes, device, jac_fn, max_diff = (kwargs[k] for k in ("tapes", "device", "jac_fn", "max_diff"))
-    cache: dict = {}  # kt.jacobian calls the VJP once per output element: one Jacobian serves all
-
-    def jacobians():
-        if "jacs" not in cache:
-            if max_diff > 1:  # keep the boxes: the Jacobian itself is differentiated later
-                bound = flatten.bind(tapes, args)
-                jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, max_diff - 1))
-            else:
-                if any(isinstance(a, ArrayBox) for a in args):
-                    raise DiffMethodError(
-                        "a second derivative was requested, but the QNode was created with "
-                        "max_diff=1; pass max_diff=2 (parameter-shift) or use diff_method='backprop'",
-                        diff_method="max_diff")
-                bound = flatten.bind(tapes, _plain(args))
-                jacs = jac_fn(bound, device.execute)
-            cache["jacs"], cache["bound"] = jacs, bound
-        return cache["bound"], cache["jacs"]
+    run: Execution = kwargs["run"]
 
     def vjp(g):
-        bound, jacs = jacobians()
-        grads = flatten.vjp(g, bound, jacs, kwargs["templates"])
+        if run.higher_order:  # keep the boxes: the gradient itself is differentiated later
+            grads = run.vjp_nested(g, args, nested(execute, trainable_indices, run.device,
+                                                   run.config))
+        else:
+            if any(isinstance(a, ArrayBox) for a in args):
+                raise second_derivative_error()
+            grads = run.vjp_numpy(g, _plain(args))
         return tuple(grads[i] for i in argnums)
 
     return vjp

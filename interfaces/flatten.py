@@ -180,9 +180,8 @@ def vjp(g, tapes, jacs, templates) -> list:
         seg = g[offset:offset + size]
         cols = columns(jac, len(t.trainable_params), tmpl)
         for col, batched in zip(cols, batched_params(t)):
-            if ar.infer_backend(col) == "numpy" and ar.infer_backend(seg) not in ("numpy", "autograd"):
-                col = qmath.convert_like(col, seg)
-            prod = seg * col
+            part, col = qmath.match_frameworks(seg, col)
+            prod = part * col
             if not batched:
                 grads.append(ar.do("sum", prod))
                 continue

@@ -13,10 +13,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kettle.core.config import ExecutionConfig
 from kettle.core.tape import QuantumTape
-from kettle.errors import DiffMethodError
-from kettle.interfaces import flatten
-from kettle.interfaces.jacobian import check_scalar_parameters
+from kettle.interfaces import boundary, flatten
+from kettle.interfaces.boundary import (check_scalar_parameters, jacobian_fn, nested,
+                                        second_derivative_error)
 
 
 def trainable_indices(tape: QuantumTape) -> list[int]:
@@ -52,15 +53,13 @@ def _first_order_callback(fn: Callable, spec, *args):
 
     @call.defjvp
     def no_second_derivative(primals, tangents):
-        raise DiffMethodError(
-            "a second derivative was requested, but the QNode was created with max_diff=1; pass "
-            "max_diff=2 (parameter-shift) or use diff_method='backprop'", diff_method="max_diff")
+        raise second_derivative_error()
 
     return call(*args)
 
 
-def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: int = 1) -> list:
-    tapes = flatten.with_trainable(tapes, trainable_indices)
+def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> list:
+    jac_fn, max_diff = jacobian_fn(config, device), config.max_diff
     params = [p for t in tapes for p in t.get_parameters()]
     templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
     size = sum(flatten.size_of(tm) for tm in templates)
@@ -78,13 +77,14 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
         row_maps += [rows] * len(t.trainable_params)
 
     def host_forward(*values):
-        results = device.execute(flatten.bind(tapes, [np.asarray(v) for v in values]))
+        results = boundary.run(device, flatten.bind(tapes, [np.asarray(v) for v in values]), config)
         return flatten.flat_numpy(results, dtype)
 
-    def host_jacobian(*values):
-        bound = flatten.bind(tapes, [np.asarray(v) for v in values])
-        jacs = jac_fn(bound, device.execute)
-        return np.asarray(_jacobian_matrix(bound, jacs, templates), dtype=dtype)
+    def host_forward_and_jacobian(*values):
+        values = [np.asarray(v) for v in values]
+        results, jacs = boundary.Execution(tapes, device, config).forward_and_jacobians(values)
+        jac = _jacobian_matrix(flatten.bind(tapes, values), jacs, templates)
+        return flatten.flat_numpy(results, dtype), np.asarray(jac, dtype=dtype)
 
     @jax.custom_jvp
     def run(*args):
@@ -92,16 +92,17 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: in
 
     @run.defjvp
     def run_jvp(primals, tangents):
-        out = run(*primals)
         if max_diff > 1:  # a traceable Jacobian: differentiable once more
+            out = run(*primals)
             bound = flatten.bind(tapes, list(primals))
-            jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, max_diff - 1))
+            jacs = jac_fn(bound, nested(execute, trainable_indices, device, config))
             jac = _jacobian_matrix(bound, jacs, templates).astype(dtype)
         else:
             for t in tapes:  # here, not inside the host callback, which would wrap the error
                 check_scalar_parameters(t, jac_fn.method)
-            spec = jax.ShapeDtypeStruct((size, n), dtype)
-            jac = _first_order_callback(host_jacobian, spec, *primals)
+            spec = (out_spec, jax.ShapeDtypeStruct((size, n), dtype))
+            # results and Jacobian in one host call (one device call where the device has both)
+            out, jac = _first_order_callback(host_forward_and_jacobian, spec, *primals)
         # each tangent spread over the result positions it moves: all of them for a plain
         # parameter, its own batch entry's rows for a batched one
         spread = [jnp.where(rows >= 0, jnp.asarray(x, dtype)[np.maximum(rows, 0)], 0) if b

@@ -9,15 +9,16 @@ one is an error, not a silent None.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from kettle.core import qmath
+from kettle.core.config import ExecutionConfig
 from kettle.core.tape import QuantumTape
-from kettle.errors import DiffMethodError
 from kettle.interfaces import flatten
+from kettle.interfaces.boundary import Execution, nested, second_derivative_error
 
 #: TF cannot tell whether a GradientTape watches a tensor, so every tensor counts as trainable;
 #: circuits returning samples then run forward only (TF gives None gradients for them).
@@ -33,35 +34,29 @@ def _numpy(params) -> list:
     return [p.numpy() if hasattr(p, "numpy") else p for p in params]
 
 
-def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, max_diff: int = 1) -> list:
-    tapes = flatten.with_trainable(tapes, trainable_indices)
+def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> list:
     # plain tensors inside the custom gradient (variables read here stay connected to the tape)
     params = [tf.convert_to_tensor(p) for t in tapes for p in t.get_parameters()]
     dtype = tf.float32 if flatten.single_precision(params) else tf.float64
     if not tf.executing_eagerly():
-        return _execute_graph(tapes, device, jac_fn, params, dtype, max_diff)
-    templates: list = []
+        return _execute_graph(tapes, device, config, params, dtype)
+    run = Execution(tapes, device, config)
 
     @tf.custom_gradient
-    def run(*args):
-        results = device.execute(flatten.bind(tapes, _numpy(args)))
-        templates[:] = [flatten.shapes(r) for r in results]
-        flat = tf.constant(flatten.flat_numpy(results, dtype.as_numpy_dtype))
+    def forward(*args):
+        flat = tf.constant(run.forward(_numpy(args), dtype.as_numpy_dtype))
 
         def grad(dy):
-            if max_diff > 1:
-                bound = flatten.bind(tapes, args)
-                jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, max_diff - 1))
+            if run.higher_order:
+                grads = run.vjp_nested(dy, args, nested(execute, trainable_indices, device, config))
             else:
-                bound = flatten.bind(tapes, _numpy(args))
-                jacs = jac_fn(bound, device.execute)
-            grads = flatten.vjp(dy, bound, jacs, templates)
+                grads = run.vjp_numpy(dy.numpy(), _numpy(args))
             grads = [tf.reshape(tf.cast(gr, a.dtype), tf.shape(a)) for gr, a in zip(grads, args)]
-            return grads if max_diff > 1 else _first_order(grads, args)
+            return grads if run.higher_order else _first_order(grads, args)
 
         return flat, grad
 
-    return flatten.unflatten(run(*params), templates)
+    return run.unflatten(forward(*params))
 
 
 def _first_order(grads: list, args) -> list:
@@ -70,51 +65,48 @@ def _first_order(grads: list, args) -> list:
     @tf.custom_gradient
     def mark(*a):
         def no_second_derivative(*_):
-            raise DiffMethodError(
-                "a second derivative was requested (nested GradientTape), but the QNode was "
-                "created with max_diff=1; pass max_diff=2 (parameter-shift) or use "
-                "diff_method='backprop'", diff_method="max_diff")
+            raise second_derivative_error("a second derivative was requested (nested GradientTape)")
 
         return [tf.identity(g) for g in grads], no_second_derivative
 
     return mark(*args)
 
 
-def _execute_graph(tapes, device, jac_fn, params, dtype, max_diff) -> list:
+def _execute_graph(tapes, device, config, params, dtype) -> list:
     """Inside tf.function: host computations through tf.numpy_function."""
     n_wires = len(device.wires)
     templates = [flatten.result_template(t, n_wires) for t in tapes]
+    run = Execution(tapes, device, config, templates=templates)
     batch = _run_time_batch(tapes)  # a tensor when the batch axis is unknown while tracing
     size = None if batch is not None else sum(flatten.size_of(tm) for tm in templates)
     np_dtype = dtype.as_numpy_dtype
 
     def host_forward(*values):
-        return flatten.flat_numpy(device.execute(flatten.bind(tapes, list(values))), np_dtype)
+        return run.forward(list(values), np_dtype)
 
     def host_vjp(dy, *values):
         bound = flatten.bind(tapes, list(values))
         concrete = [flatten.result_template(t, n_wires) for t in bound]  # batch sizes known here
-        grads = flatten.vjp(dy, bound, jac_fn(bound, device.execute), concrete)
+        grads = Execution(tapes, device, config).vjp_numpy(dy, list(values), concrete)
         return [np.asarray(g, dtype=np.asarray(v).dtype).reshape(np.shape(v))
                 for g, v in zip(grads, values)]
 
     @tf.custom_gradient
-    def run(*args):
+    def forward(*args):
         flat = tf.numpy_function(host_forward, list(args), Tout=dtype)
         flat.set_shape((size,))  # None: known when the graph runs
 
         def grad(dy):
-            if max_diff > 1:  # traced gradient tapes: differentiable once more
-                bound = flatten.bind(tapes, args)
-                jacs = jac_fn(bound, lambda ts: execute(ts, device, jac_fn, max_diff - 1))
-                grads = flatten.vjp(dy, bound, jacs, templates)
+            if run.higher_order:  # traced gradient tapes: differentiable once more
+                grads = Execution(tapes, device, config, templates=templates).vjp_nested(
+                    dy, args, nested(execute, trainable_indices, device, config))
                 return [tf.reshape(tf.cast(g, a.dtype), tf.shape(a)) for g, a in zip(grads, args)]
             grads = tf.numpy_function(host_vjp, [dy, *args], Tout=[a.dtype for a in args])
             return _first_order([tf.reshape(g, tf.shape(a)) for g, a in zip(grads, args)], args)
 
         return flat, grad
 
-    return flatten.unflatten(run(*params), templates, batch)
+    return flatten.unflatten(forward(*params), templates, batch)
 
 
 def _run_time_batch(tapes):

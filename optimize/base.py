@@ -342,9 +342,8 @@ def check_scalar(value: Any, owner: str) -> Any:
 def check_numpy(value: Any, owner: str, position: int) -> None:
     """Refuse a torch/TF/JAX tensor, naming that framework's optimizers."""
     framework = qmath.backend_of(value)
-    if framework not in ("numpy", "autograd"):
-        hint = {"torch": "torch.optim", "tf": "a Keras optimizer", "jax": "optax"}.get(
-            framework, "that framework's optimizers")
+    if framework in qmath.FRAMEWORKS:
+        hint = qmath.NATIVE_OPTIMIZERS.get(framework, "that framework's optimizers")
         raise OptimizerError(
             f"{owner}: argument {position} is a {framework} tensor; kettle's optimizers step "
             f"NumPy arrays (kettle.numpy). Convert it, or train it with {hint}, which works on "

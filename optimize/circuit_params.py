@@ -43,7 +43,7 @@ def flatten_args(args: Sequence, argnums: Sequence[int]) -> onp.ndarray:
 
 
 def _expanded(qnode, args, kwargs, stop_at) -> QuantumTape:
-    return qnode.construct(args, kwargs).expand(stop_at=stop_at)
+    return qnode.construct(args, kwargs)[0].expand(stop_at=stop_at)
 
 
 def gate_parameters(qnode, args: Sequence, kwargs: dict, argnums: Sequence[int], *,

@@ -271,7 +271,7 @@ def _checked_tape(circuit: QNode, owner: str) -> QuantumTape:
             f"{owner} needs a circuit without arguments, but {fname} takes {required}; fix their "
             "values (functools.partial or a closure): the optimizer moves the state with appended "
             "unitaries, not by training gate parameters", optimizer=owner, value=circuit)
-    tape = circuit.construct((), {})
+    tape, _ = circuit.construct((), {})
     for op in tape.operations:
         if any(getattr(p, "requires_grad", False) is True for p in op.data):
             raise OptimizerError(

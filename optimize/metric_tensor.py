@@ -107,7 +107,6 @@ def flat_metric(qnode: QNode, args: Sequence, kwargs: dict, argnums: Sequence[in
     """The metric over the flattened trainable arguments, shape (n, n)."""
     found = gate_parameters(qnode, args, kwargs, argnums, stop_at=_has_generator,
                             purpose="the metric tensor", hint=_HINT, allow_observables=True)
-    qnode.construct(tuple(args), kwargs)  # leave a tape of plain values behind
     if found.tape.batch_size is not None:
         raise OptimizerError(
             f"metric_tensor got a broadcast circuit (batch size {found.tape.batch_size}); the metric "
@@ -204,6 +203,7 @@ def layer_covariances(tape: QuantumTape, device, layers: list[list[int]]) -> onp
 # ------------------------------------------------------------------------------ full metric
 def _state_available(device, tape: QuantumTape) -> bool:
     caps = device.capabilities
+    # the full metric differentiates the simulated state with autograd (metric_from_state)
     return (tape.shots.analytic and "state" in caps.measurements
             and "autograd" in caps.backprop_interfaces)
 

@@ -126,7 +126,7 @@ class QNGOptimizer(GradientDescentOptimizer):
 
 
 def _gates(qnode: QNode, args, kwargs) -> list:
-    tape = qnode.construct(tuple(args), kwargs)
+    tape, _ = qnode.construct(tuple(args), kwargs)
     return [(op.name, tuple(op.wires), tuple(onp.round(onp.ravel(onp.asarray(p, dtype=complex)), 12)
                                           .tolist() for p in op.data)) for op in tape.operations]
 

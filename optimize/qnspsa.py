@@ -127,17 +127,17 @@ class QNSPSAOptimizer(Optimizer):
         def at(v):
             return _with_entries(args, argnums, shapes, v)
 
-        base = qnode.construct(at(x), kwargs)
+        base, _ = qnode.construct(at(x), kwargs)
         if base.shots.has_vector:
             raise OptimizerError(f"{self.name} needs one number of shots, not the shot vector "
                                  f"{list(base.shots.vector)}", optimizer=self.name,
                                  value=base.shots)
         tapes = []
         for d, d1, d2 in draws:
-            tapes += [qnode.construct(at(x + eps * d), kwargs),
-                      qnode.construct(at(x - eps * d), kwargs)]
+            tapes += [qnode.construct(at(x + eps * d), kwargs)[0],
+                      qnode.construct(at(x - eps * d), kwargs)[0]]
             for y in (x + eps * (d1 + d2), x + eps * d1, x + eps * (d2 - d1), x - eps * d1):
-                tapes.append(fidelity_tape(qnode.construct(at(y), kwargs), base, self.name))
+                tapes.append(fidelity_tape(qnode.construct(at(y), kwargs)[0], base, self.name))
         if self.blocking:
             tapes.append(base)
         results = _execute(qnode, tapes)
@@ -163,7 +163,7 @@ class QNSPSAOptimizer(Optimizer):
             value = self._scalar(results[-1])
             self._history.append(value)
             tolerance = 2 * onp.std(self._history) if len(self._history) > 1 else 0.0
-            new_value = self._scalar(_execute(qnode, [qnode.construct(at(new_x), kwargs)])[0])
+            new_value = self._scalar(_execute(qnode, [qnode.construct(at(new_x), kwargs)[0]])[0])
             accept = bool(new_value <= value + tolerance)
         self.last_step_accepted = accept
         if not accept:

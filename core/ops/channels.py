@@ -282,15 +282,7 @@ def _stack(K_list: Any) -> Any:
     """A sequence of Kraus matrices as one array (m, d, d), in the matrices' framework."""
     if not isinstance(K_list, (list, tuple)):
         return K_list
-    interface = qmath.get_interface(*K_list)
-    if interface in ("numpy", "autograd"):
-        # autograd's stack keeps boxed (trainable) entries differentiable next to plain arrays
-        items = [np.asarray(k) if isinstance(k, (list, tuple)) else k for k in K_list]
-    else:
-        like = next(k for k in K_list if qmath.backend_of(k) == interface)
-        items = [k if qmath.backend_of(k) == interface else qmath.convert_like(k, like)
-                 for k in K_list]
-    return ar.do("stack", items, like=qmath.INTERFACE_TO_BACKEND[interface])
+    return qmath.stack_like(K_list)
 
 
 CHANNELS: Sequence[type] = (BitFlip, PhaseFlip, DepolarizingChannel, AmplitudeDamping,

@@ -80,6 +80,7 @@ class StatePrep(Operation):
         wires: target wires.
         normalize: divide the vector by its norm instead of requiring norm 1.
     """
+    prepares_state = True
 
     num_params = 1
     ndim_params = (1,)
@@ -117,6 +118,7 @@ class StatePrep(Operation):
 
 class BasisState(Operation):
     """Prepare the computational basis state given by a vector of 0s and 1s."""
+    prepares_state = True
 
     num_params = 1
     ndim_params = (1,)

@@ -38,6 +38,8 @@ class _SelfInverse(_Constant):
 class Identity(Observable, _SelfInverse):
     """The identity on any number of wires; also an observable with eigenvalue 1."""
 
+    is_involutory = True
+
     def matrix(self, wire_order=None):
         from kettle.core.operator import expand_matrix
 
@@ -66,6 +68,7 @@ class Identity(Observable, _SelfInverse):
 
 class PauliX(Observable, _SelfInverse):
     num_wires = 1
+    is_involutory = True
     _matrix = _X
 
     @staticmethod
@@ -81,6 +84,7 @@ class PauliX(Observable, _SelfInverse):
 
 class PauliY(Observable, _SelfInverse):
     num_wires = 1
+    is_involutory = True
     _matrix = _Y
 
     @staticmethod
@@ -102,6 +106,7 @@ class PauliY(Observable, _SelfInverse):
 
 class PauliZ(Observable, _SelfInverse):
     num_wires = 1
+    is_involutory = True
     _matrix = _Z
     has_diagonal = True
 
@@ -126,6 +131,7 @@ class PauliZ(Observable, _SelfInverse):
 
 class Hadamard(Observable, _SelfInverse):
     num_wires = 1
+    is_involutory = True
     _matrix = np.array([[1, 1], [1, -1]], dtype=complex) * _S2
 
     @staticmethod

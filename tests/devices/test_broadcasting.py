@@ -266,4 +266,4 @@ def test_broadcast_runs_as_one_execution():
     ez, p = circuit(np.linspace(0.1, 0.5, 5), u)
     assert dev.simulated == 1
     assert np.shape(ez) == (5,) and np.shape(p) == (5, 2)
-    assert circuit.tape.batch_size == 5
+    assert circuit.construct((np.linspace(0.1, 0.5, 5), u), {})[0].batch_size == 5

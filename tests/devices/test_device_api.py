@@ -16,7 +16,7 @@ from kettle import numpy as np
 from kettle.devices.device import Capabilities, Device
 from kettle.errors import (DeviceError, DeviceMethodUndefinedError, DiffMethodError,
                            MeasurementError, WireError)
-from kettle.interfaces.execute import resolve_method
+from kettle.core.diff_methods import resolve
 
 EXAMPLE_GATES = ("Adjoint(S), Adjoint(T), CNOT, Hadamard, Identity, PauliX, PauliY, PauliZ, "
                  "PhaseShift, RX, RY, RZ, S, T")
@@ -59,7 +59,7 @@ def test_unsupported_gates_are_decomposed_into_supported_ones(dev):
         return kt.expval(kt.PauliZ(0) @ kt.PauliX(2)), kt.probs(wires=[1, 2])
 
     x = onp.array([0.3, -1.2, 0.8])
-    tape = kt.QNode(circuit, dev).construct((x,), {})
+    tape, _ = kt.QNode(circuit, dev).construct((x,), {})
     expanded = dev.preprocess(tape)
     names = [op.name for op in expanded.operations]
     assert names[:3] == ["RZ", "RY", "RZ"]  # Rot(φ, θ, ω) = RZ(ω) RY(θ) RZ(φ), applied in order
@@ -263,11 +263,11 @@ def test_best_is_resolved_from_the_capabilities():
     sampled = kt.QuantumTape([], [], shots=100)
     example, qubit, counting = (kt.device("example.qubit", wires=1),
                                 kt.device("default.qubit", wires=1), CountingDevice(1))
-    assert resolve_method("best", example, "torch", [tape]) == "device"
-    assert resolve_method("best", qubit, "jax", [tape]) == "backprop"
-    assert resolve_method("best", qubit, "jax", [sampled]) == "parameter-shift"
-    assert resolve_method("best", counting, "autograd", [tape]) == "parameter-shift"
-    assert resolve_method("finite-diff", example, "autograd", [tape]) == "finite-diff"
+    assert resolve("best", example, "torch", [tape]).name == "device"
+    assert resolve("best", qubit, "jax", [tape]).name == "backprop"
+    assert resolve("best", qubit, "jax", [sampled]).name == "parameter-shift"
+    assert resolve("best", counting, "autograd", [tape]).name == "parameter-shift"
+    assert resolve("finite-diff", example, "autograd", [tape]).name == "finite-diff"
 
 
 def test_best_without_device_derivatives_or_backprop_uses_parameter_shift():

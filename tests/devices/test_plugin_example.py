@@ -93,7 +93,7 @@ def test_device_jacobian_layout_and_values():
 
 def test_default_vjp_and_execute_and_derivatives_build_on_the_device_jacobian():
     dev, ref = kt.device("example.qubit", wires=2), kt.device("default.qubit", wires=2)
-    tape = dev.preprocess(kt.QNode(circuit, dev).construct((X,), {}))
+    tape = dev.preprocess(kt.QNode(circuit, dev).construct((X,), {})[0])
     dy = (onp.float64(0.7), onp.array([0.2, -1.3]))
     (vjp,) = dev.compute_vjp([tape], [dy])
     (adjoint,) = ref.compute_derivatives([tape], "adjoint")  # an independent method

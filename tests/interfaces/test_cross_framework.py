@@ -5,7 +5,7 @@ group of measurements, flattens the results into one real vector (complex leaves
 imaginary parts) with the framework's own ops, and differentiates it with the framework's own
 jacobian. Values and jacobians are compared with the same circuit run by backprop on
 ``kettle.numpy`` arrays and differentiated by ``kt.jacobian`` (computed here, never typed). Pairs
-the support table (``_SUPPORTED``) does not claim must raise the documented error instead.
+the diff-method registry does not claim must raise the documented error instead.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import pytest
 import kettle as kt
 from kettle import numpy as np
 from kettle.errors import DiffMethodError, InterfaceError, NonDifferentiableError
-from kettle.interfaces.execute import _SUPPORTED as SUPPORT_TABLE
+from kettle.core import diff_methods
 
 X = onp.array([0.7, -0.4])
 Y = 1.1
@@ -68,8 +68,8 @@ def kinds(group: str) -> list[type]:
 
 
 def supported(method: str, group: str) -> bool:
-    allowed = SUPPORT_TABLE[method]
-    return allowed is None or all(issubclass(c, allowed) for c in kinds(group))
+    entry = diff_methods.get(method)
+    return all(entry.supports(c) for c in kinds(group))
 
 
 def make_qnode(group: str, method: str, interface: str = "auto"):
@@ -230,7 +230,7 @@ def test_values_and_jacobians_match_the_reference(fw, method, group):
 def test_unsupported_cells_raise_the_documented_error(fw, method, group):
     fw = _available(fw)
     qnode = make_qnode(group, method, fw.interface)
-    refused = next(c for c in kinds(group) if not issubclass(c, SUPPORT_TABLE[method]))
+    refused = next(c for c in kinds(group) if not diff_methods.get(method).supports(c))
     with pytest.raises(NonDifferentiableError,
                        match=rf"diff_method='{method}' cannot differentiate "
                              rf"{refused.return_type}\(\); it supports .*expval.*\. Use "

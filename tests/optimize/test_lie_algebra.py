@@ -56,7 +56,7 @@ def energy_of(body):
 
 def state_of(circuit) -> onp.ndarray:
     """The state prepared by a QNode's gates."""
-    tape = circuit.construct((), {})
+    tape, _ = circuit.construct((), {})
     state_tape = kt.QuantumTape(tape.operations, [kt.state()])
     return onp.asarray(dev.execute([dev.preprocess(state_tape)])[0][0])
 

@@ -108,7 +108,7 @@ def test_full_metric_of_a_layered_circuit(layered_reference):
 
 def test_layers_of_the_circuit():
     energy, _ = qnodes(layered)
-    tape = energy.construct((np.array(X0),), {})
+    tape, _ = energy.construct((np.array(X0),), {})
     assert parameter_layers(tape) == LAYERS
 
 

@@ -162,7 +162,7 @@ def test_the_sweep_applies_each_gate_once_to_the_state_and_once_to_the_batch(mon
             kt.IsingZZ(x[layer], wires=[1, 2])
 
     energy, _ = qnodes(deep)
-    tape = energy.construct((np.array(X0),), {})
+    tape, _ = energy.construct((np.array(X0),), {})
     monkeypatch.setattr(DefaultQubit, "kernel", staticmethod(counting))
     g = kt.metric_tensor(energy, approx=None, strategy="adjoint")(np.array(X0))
     n_ops, n_params = len(tape.operations), 16
