@@ -78,6 +78,7 @@ from kettle.core.ops.qubit import Y as Y
 from kettle.core.ops.qubit import Z as Z
 from kettle.core.qnode import QNode as QNode
 from kettle.core.qnode import qnode as qnode
+from kettle.core.qnode import set_shots as set_shots
 from kettle.core.shots import Shots as Shots
 from kettle.core.tape import QuantumTape as QuantumTape
 from kettle.core.templates import AmplitudeEmbedding as AmplitudeEmbedding

@@ -1,8 +1,11 @@
 """QNode: a quantum function bound to a device, callable like an ordinary function."""
 from __future__ import annotations
 
+import copy
+import copyreg
 import functools
 import inspect
+import sys
 from typing import Any, Callable
 
 from kettle.core import broadcast, diff_methods, qmath, queuing
@@ -58,7 +61,28 @@ class QNode:
         self.gradient_kwargs = dict(gradient_kwargs)
         self.executor = executor
         self._takes_shots = "shots" in inspect.signature(func).parameters
+        #: shots of this QNode's circuits (None: the device's); see :func:`set_shots`
+        self.shots: Shots | None = None
         functools.update_wrapper(self, func)
+
+    def __reduce__(self):
+        # ``@kt.qnode`` replaces the function by the QNode under its name: pickle it by that name
+        # (as pickle does with functions), since the function itself cannot be found by its own
+        module = sys.modules.get(getattr(self, "__module__", None) or "")
+        found = module
+        for part in getattr(self, "__qualname__", "").split("."):
+            found = getattr(found, part, None)
+        if found is self:
+            return self.__qualname__
+        if isinstance(found, QNode) and found.func is self.func:  # e.g. set_shots of one
+            return _variant_of, (found, {k: v for k, v in vars(self).items()
+                                         if k not in ("func", "__wrapped__")})
+        return copyreg.__newobj__, (type(self),), dict(vars(self))
+
+    def __copy__(self) -> "QNode":
+        new = object.__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
 
     def __repr__(self) -> str:
         return (f"<QNode: device='{self.device.name}', interface={self.interface!r}, "
@@ -72,7 +96,7 @@ class QNode:
             ``(tape, structure)``: the tape and what the function returned (a measurement, or a
             tuple/list of them), which decides the shape of the QNode's result.
         """
-        shots = self.device.shots
+        shots = self.shots if self.shots is not None else self.device.shots
         if not self._takes_shots and "shots" in kwargs:
             kwargs = dict(kwargs)
             shots = Shots(kwargs.pop("shots"))
@@ -163,6 +187,57 @@ def _unpack(res, tape: QuantumTape, structure: Any):
     if tape.shots.has_vector:
         return tuple(shape_one(r) for r in res)
     return shape_one(res)
+
+
+_UNSET = object()
+
+
+def _variant_of(base: QNode, state: dict) -> QNode:
+    """Unpickling: a QNode sharing ``base``'s (named) function with other settings."""
+    new = copy.copy(base)
+    new.__dict__.update(state)
+    return new
+
+
+def set_shots(*args: Any, shots: Any = _UNSET):
+    """A QNode with new shots: ``set_shots(qnode, shots=100)``, or as a decorator above
+    ``@kt.qnode``: ``@kt.set_shots(shots=100)`` (also ``set_shots(100)``).
+
+    The QNode given is left as it is; ``shots=None`` means exact results. A ``shots=`` keyword at
+    call time still overrides both.
+
+    Raises:
+        QuantumFunctionError: neither a QNode nor shots given, or shots given twice.
+    """
+    if args and isinstance(args[0], QNode):
+        target, rest = args[0], args[1:]
+        if len(rest) > 1 or (rest and shots is not _UNSET):
+            raise QuantumFunctionError("set_shots(qnode, shots) takes the shots once",
+                                       value=args)
+        value = rest[0] if rest else shots
+        if value is _UNSET:
+            raise QuantumFunctionError("set_shots(qnode) needs the shots: set_shots(qnode, "
+                                       "shots=100), or shots=None for exact results", value=target)
+        new = copy.copy(target)
+        new.shots = Shots(value)
+        target.device._check_shots(new.shots)
+        return new
+    if len(args) > 1 or (args and shots is not _UNSET):
+        raise QuantumFunctionError(f"set_shots got {args!r}; use set_shots(qnode, shots=100) or "
+                                   "@kt.set_shots(shots=100) above @kt.qnode", value=args)
+    value = args[0] if args else shots
+    if value is _UNSET:
+        raise QuantumFunctionError("set_shots() needs shots: @kt.set_shots(shots=100)", value=None)
+    Shots(value)  # a bad shots value is an error here, not at the first call
+
+    def decorate(target):
+        if not isinstance(target, QNode):
+            raise QuantumFunctionError(
+                f"@kt.set_shots decorates a QNode, got {target!r}; put it above @kt.qnode(...)",
+                value=target)
+        return set_shots(target, shots=value)
+
+    return decorate
 
 
 def qnode(device, interface: Any = "auto", diff_method: Any = "best", *, executor: Any = None,

@@ -28,10 +28,8 @@ class QuantumTape:
 
     def __init__(self, ops: Sequence[Operator] = (), measurements: Sequence[MeasurementProcess] = (),
                  shots: Any = None, trainable_params: Sequence[int] | None = None):
-        self.operations: list[Operator] = list(ops)
-        self.measurements: list[MeasurementProcess] = list(measurements)
+        self._set(ops, measurements)
         self.shots = Shots(shots)
-        self._update()
         self.trainable_params = trainable_params
 
     # ---------------------------------------------------------------- recording
@@ -43,12 +41,28 @@ class QuantumTape:
     def __exit__(self, *exc):
         self._ctx.__exit__(*exc)
         ops, meas = split_recorded(self._rec.items)
-        self.operations, self.measurements = ops, meas
-        self._update()
+        self._set(ops, meas)
         self.trainable_params = None
         del self._ctx, self._rec
 
     # ---------------------------------------------------------------- structure
+    @property
+    def operations(self) -> tuple[Operator, ...]:
+        """The gates, in order (read-only: build a new tape with :meth:`copy` to change them)."""
+        return self._ops
+
+    @property
+    def measurements(self) -> tuple[MeasurementProcess, ...]:
+        """The measurements, in order (read-only, like :attr:`operations`)."""
+        return self._meas
+
+    def _set(self, ops: Sequence[Operator], measurements: Sequence[MeasurementProcess]) -> None:
+        """The one place operations and measurements change (while recording or copying), so the
+        fields derived from them (parameters, wires, batch size) are always recomputed."""
+        self._ops = tuple(ops)
+        self._meas = tuple(measurements)
+        self._update()
+
     def _update(self):
         self._par_info = [(op, i) for op in self.operations for i in range(len(op.data))]
         self._par_info += [(m.obs, i) for m in self.measurements if m.obs is not None
@@ -126,10 +140,9 @@ class QuantumTape:
 
     def copy(self, *, operations=None, measurements=None, shots: Any = "same") -> "QuantumTape":
         new = copy.copy(self)
-        new.operations = list(self.operations if operations is None else operations)
-        new.measurements = list(self.measurements if measurements is None else measurements)
+        new._set(self._ops if operations is None else operations,
+                 self._meas if measurements is None else measurements)
         new.shots = self.shots if isinstance(shots, str) else Shots(shots)
-        new._update()
         new._trainable = list(self._trainable) if len(new._par_info) == len(self._par_info) else list(
             range(len(new._par_info)))
         return new

@@ -155,7 +155,7 @@ class LieAlgebraOptimizer:
     # ---------------------------------------------------------------- measurements
     def _with(self, extra: Sequence[Operation] = ()) -> QuantumTape:
         t = self._tape
-        ops = t.operations + self._unitaries + list(extra)
+        ops = list(t.operations) + self._unitaries + list(extra)
         return QuantumTape(ops, t.measurements, shots=t.shots)
 
     def _run(self, tapes: list[QuantumTape]) -> list[float]:

@@ -118,7 +118,7 @@ def test_operators_are_recorded_in_order_but_not_their_decompositions():
         b.decomposition()
         kt.RX.unqueued(0.5, wires=0)
         b.generator()
-    assert tape.operations == [a, b]
+    assert tape.operations == (a, b)
 
 
 # ---------------------------------------------------------------------------- matrix operators
@@ -289,7 +289,7 @@ def test_adjoint_method_does_not_record():
         cnot.adjoint()
         rx_op = kt.RX(0.2, wires=0)
         rx_op.adjoint()
-    assert tape.operations == [cnot, rx_op]
+    assert tape.operations == (cnot, rx_op)
 
 
 def test_adjoint_of_function_applies_reversed_adjoints():
@@ -310,7 +310,7 @@ def test_adjoint_of_function_applies_reversed_adjoints():
 def test_adjoint_of_operator_class():
     with kt.QuantumTape() as tape:
         op = kt.adjoint(kt.RY)(0.5, wires=2)
-    assert tape.operations == [op]
+    assert tape.operations == (op,)
     np.testing.assert_allclose(op.matrix(), [[np.cos(0.25), np.sin(0.25)], [-np.sin(0.25), np.cos(0.25)]],
                                atol=1e-12)
 

@@ -271,7 +271,20 @@ def test_tape_shots_and_copy():
     assert tape.shots.vector == (10, 10, 5) and tape.shots.total == 25
     short = tape.copy(shots=7)
     assert short.shots == kt.Shots(7) and tape.shots.vector == (10, 10, 5)
-    assert short.operations == tape.operations and short.operations is not tape.operations
+    assert short.operations == tape.operations
+
+
+def test_a_tape_cannot_go_stale():
+    """Operations and measurements are read-only: what is derived from them (parameters, wires,
+    batch size) always describes them. A changed circuit is a new tape (copy)."""
+    tape = kt.QuantumTape([kt.RX.unqueued(0.1, wires=0)], [kt.expval(kt.PauliZ.unqueued(0))])
+    with pytest.raises(AttributeError):
+        tape.operations = [kt.RY.unqueued(0.2, wires=3)]
+    with pytest.raises(AttributeError):
+        tape.operations.append(kt.RY.unqueued(0.2, wires=3))
+    longer = tape.copy(operations=[*tape.operations, kt.RY.unqueued(0.2, wires=3)])
+    assert list(longer.wires) == [0, 3] and longer.get_parameters() == [0.1, 0.2]
+    assert list(tape.wires) == [0] and tape.get_parameters() == [0.1]
 
 
 # ---------------------------------------------------------------- drawing
