@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from kettle.core import qmath
+from kettle.core import batching, qmath
 from kettle.core.config import ExecutionConfig
 from kettle.core.tape import QuantumTape
 from kettle.errors import DiffMethodError, NonDifferentiableError
@@ -20,13 +20,21 @@ from kettle.interfaces import flatten
 
 
 def run(device, tapes: Sequence[QuantumTape], config: ExecutionConfig | None = None) -> list:
-    """Execute tapes on the device: every execution of the boundary passes through here."""
+    """Execute tapes on the device: every execution of the boundary passes through here.
+
+    Tapes of one structure (a gradient's shifted tapes) run as one broadcast simulation where the
+    device broadcasts (core/batching.py); batches go to the config's or device's executor.
+    """
     executor = config.executor if config is not None else None
+    return batching.execute(device, list(tapes), lambda ts: _dispatch(device, ts, executor))
+
+
+def _dispatch(device, tapes: list[QuantumTape], executor) -> list:
     if executor is None and getattr(device, "executor", None) is None:
-        return device.execute(list(tapes))
+        return device.execute(tapes)
     from kettle.devices import dispatch
 
-    return dispatch.execute(device, list(tapes), executor=executor)
+    return dispatch.execute(device, tapes, executor=executor)
 
 
 def second_derivative_error(what: str = "a second derivative was requested") -> DiffMethodError:

@@ -90,4 +90,5 @@ def test_torch_save_of_a_module_holding_a_torch_layer(tmp_path):
     x = torch.tensor([[0.3], [1.2]], dtype=torch.float64)
     w = float(next(model.parameters()))
     want = onp.cos([0.3, 1.2]) * onp.cos(w)  # RY(w) after RX(x): <Z> = cos x cos w
-    onp.testing.assert_allclose(loaded(x).detach().numpy().ravel(), want, atol=1e-12)
+    # the layer's weight is float32 (torch's default): single-precision agreement
+    onp.testing.assert_allclose(loaded(x).detach().numpy().ravel(), want, atol=1e-6)

@@ -1,0 +1,76 @@
+"""Batched shifts: a gradient's tapes of one structure run as one broadcast simulation on devices
+that broadcast, with results equal to running them one by one."""
+from __future__ import annotations
+
+import numpy as onp
+import pytest
+
+import kettle as kt
+from kettle import numpy as np
+from kettle.core import batching
+from kettle.devices.default_qubit import DefaultQubit
+
+
+class CountingQubit(DefaultQubit):
+    """default.qubit counting the circuits it simulates (a broadcast circuit counts once)."""
+
+    name = "counting.broadcast.qubit"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.simulated = 0
+
+    def execute(self, tapes):
+        self.simulated += len(tapes)
+        return super().execute(tapes)
+
+
+def circuit(w, h):
+    kt.StronglyEntanglingLayers(w, wires=range(3))
+    kt.CRX(w[0, 0, 0], wires=[0, 2])
+    return kt.expval(kt.Hermitian(h, wires=[1])), kt.probs(wires=[0, 2]), kt.var(kt.PauliX(1))
+
+
+W = onp.random.default_rng(11).uniform(-2, 2, kt.StronglyEntanglingLayers.shape(2, 3))
+H = onp.array([[0.4, 0.2 - 0.5j], [0.2 + 0.5j, -1.3]])
+
+
+def _jacobian(dev, method, **options):
+    qn = kt.QNode(circuit, dev, diff_method=method, **options)
+    return kt.jacobian(lambda w: np.concatenate([np.ravel(r) for r in qn(w, H)]))(
+        np.array(W, requires_grad=True))
+
+
+#: differences divide round-off (~1e-16) by their step: 1e-7 for finite-diff, 1e-5 for SPSA
+@pytest.mark.parametrize("method, options, tol", [
+    ("parameter-shift", {}, 1e-12),
+    ("finite-diff", {"approx_order": 2}, 1e-7),
+    ("spsa", {"num_directions": 3, "sampler_rng": 5}, 1e-9)])
+def test_batched_equals_unbatched(method, options, tol, monkeypatch):
+    batched_dev = CountingQubit(wires=3)
+    batched = _jacobian(batched_dev, method, **options)
+    monkeypatch.setattr(batching, "MAX_BATCH", 1)  # one tape per simulation
+    single_dev = CountingQubit(wires=3)
+    single = _jacobian(single_dev, method, **options)
+    onp.testing.assert_allclose(batched, single, atol=tol)
+    assert batched_dev.simulated <= single_dev.simulated / 3
+
+
+def test_parameter_shift_gradient_against_backprop():
+    dev = kt.device("default.qubit", wires=3)
+    ps = _jacobian(dev, "parameter-shift")
+    bp = _jacobian(dev, "backprop")
+    onp.testing.assert_allclose(ps, bp, atol=1e-10)
+
+
+def test_sampled_and_framework_tapes_are_not_merged():
+    tape = kt.QuantumTape([kt.RX.unqueued(0.1, wires=0)], [kt.expval(kt.PauliZ.unqueued(0))])
+    assert batching.tape_key(tape) is not None
+    assert batching.tape_key(tape.copy(shots=100)) is None
+    shifted = [tape.bind_new_parameters([v]) for v in (0.1, 0.2, 0.3)]
+    merged = batching.merge(shifted)
+    assert merged.batch_size == 3
+    onp.testing.assert_allclose(merged.get_parameters()[0], [0.1, 0.2, 0.3])
+    torch = pytest.importorskip("torch")
+    framework = [tape.bind_new_parameters([torch.tensor(v)]) for v in (0.1, 0.2)]
+    assert batching.merge(framework) is None
