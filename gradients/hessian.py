@@ -72,3 +72,7 @@ def param_shift_hessian(tape: QuantumTape, argnum: Sequence[int] | None = None):
         return out[0] if len(out) == 1 else tuple(out)
 
     return tapes, per_shot_entry(tape, processing)
+
+
+#: applied to a QNode, the chain rule to its arguments is the second-order one
+param_shift_hessian.derivative_order = 2

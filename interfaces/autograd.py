@@ -57,3 +57,11 @@ def _vjp_maker(argnums, ans, args, kwargs):
 
 
 defvjp_argnums(_run, _vjp_maker)
+
+
+def classical_jacobian(fn, args: Sequence, argnums: Sequence[int]) -> list:
+    """∂fn/∂args[i] for i in ``argnums``, each shaped ``fn's shape + args[i]'s shape``;
+    differentiable again when the arguments are being traced by an outer derivative."""
+    from autograd import jacobian
+
+    return [jacobian(fn, i)(*args) for i in argnums]

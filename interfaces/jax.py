@@ -111,3 +111,8 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
         return out, jnp.sum(jac * jnp.stack(spread, axis=1), axis=1) if n else jnp.zeros(size, dtype)
 
     return flatten.unflatten(run(*params), templates)
+
+
+def classical_jacobian(fn, args: Sequence, argnums: Sequence[int]) -> list:
+    """∂fn/∂args[i] for i in ``argnums`` (traceable: works under jit and nested derivatives)."""
+    return list(jax.jacobian(fn, argnums=tuple(argnums))(*args))

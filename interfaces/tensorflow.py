@@ -120,3 +120,13 @@ def _run_time_batch(tapes):
                 if qmath.ndim(p) == nd + 1 and qmath.shape(p)[0] == -1:
                     return tf.shape(p)[0]
     return None
+
+
+def classical_jacobian(fn, args: Sequence, argnums: Sequence[int]) -> list:
+    """∂fn/∂args[i] for i in ``argnums`` (recorded by any enclosing GradientTape)."""
+    args = list(args)
+    with tf.GradientTape(persistent=True) as tape:
+        for i in argnums:
+            tape.watch(args[i])
+        out = fn(*args)
+    return [tape.jacobian(out, args[i]) for i in argnums]

@@ -59,3 +59,18 @@ class _Execute(torch.autograd.Function):
                      for gr in run.vjp_numpy(g.detach().cpu().numpy(), _numpy(params))]
         grads = [gr.to(p.dtype).reshape(p.shape) for gr, p in zip(grads, params)]
         return (None, *grads)
+
+
+def classical_jacobian(fn, args: Sequence, argnums: Sequence[int]) -> list:
+    """∂fn/∂args[i] for i in ``argnums`` (kept in the autograd graph when gradients are on)."""
+    args = list(args)
+
+    def of_selected(*selected):
+        full = list(args)
+        for i, v in zip(argnums, selected):
+            full[i] = v
+        return fn(*full)
+
+    jac = torch.autograd.functional.jacobian(of_selected, tuple(args[i] for i in argnums),
+                                             create_graph=torch.is_grad_enabled())
+    return list(jac)
