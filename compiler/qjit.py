@@ -5,6 +5,7 @@ import functools
 from typing import Any, Callable, Sequence
 
 from kettle.compiler.context import compiling, compiling_scope
+from kettle.core.qmath import require_framework
 
 
 class QJIT:
@@ -32,6 +33,7 @@ class QJIT:
     """
 
     def __init__(self, fn: Callable, *, static_argnums: int | Sequence[int] | None = None):
+        require_framework("jax", feature="kt.qjit")
         import jax
 
         self.fn = fn
