@@ -5,7 +5,7 @@ quirks are kept as data (the tables below), so callers never branch on the frame
 """
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from typing import Any, Sequence
 
 import autoray as ar
@@ -64,10 +64,11 @@ def require_framework(name: str | None, *, feature: str | None = None) -> str | 
     if name not in OPTIONAL_FRAMEWORKS:
         return name
     module, framework, extra = OPTIONAL_FRAMEWORKS[name]
-    top = module.partition(".")[0]
-    if importlib.util.find_spec(top) is not None and (
-            top == module or importlib.util.find_spec(module) is not None):
+    try:
+        importlib.import_module(module)  # the caller is about to use it: importing costs nothing extra
         return name
+    except ImportError:
+        pass
     needed = f" ({feature} needs it)" if feature else ""
     raise FrameworkNotInstalledError(
         f"{framework} is not installed{needed}: pip install kettle[{extra}]",
