@@ -12,6 +12,7 @@ from kettle.compiler.grad import value_and_grad as value_and_grad
 from kettle.compiler.qjit import qjit as qjit
 from kettle.core import knumpy as numpy
 from kettle.core.drawer import draw as draw
+from kettle.core.mpl_drawer import draw_mpl as draw_mpl
 from kettle.core.measurements import counts as counts
 from kettle.core.measurements import density_matrix as density_matrix
 from kettle.core.measurements import expval as expval
@@ -80,6 +81,7 @@ from kettle.core.qnode import QNode as QNode
 from kettle.core.qnode import qnode as qnode
 from kettle.core.qnode import set_shots as set_shots
 from kettle.core.shots import Shots as Shots
+from kettle.core.specs import specs as specs
 from kettle.core.tape import QuantumTape as QuantumTape
 from kettle.core.templates import AmplitudeEmbedding as AmplitudeEmbedding
 from kettle.core.templates import AngleEmbedding as AngleEmbedding
@@ -123,6 +125,7 @@ __all__ = [
     "qjit",
     "numpy",
     "draw",
+    "draw_mpl",
     "counts",
     "density_matrix",
     "expval",
@@ -190,6 +193,7 @@ __all__ = [
     "QNode",
     "qnode",
     "Shots",
+    "specs",
     "QuantumTape",
     "AmplitudeEmbedding",
     "AngleEmbedding",

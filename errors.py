@@ -122,6 +122,18 @@ class FrameworkNotInstalledError(KettleError, ImportError):
         self.extra = extra
 
 
+class DrawError(KettleError, ValueError):
+    """A circuit drawing was asked for with an unknown option or level.
+
+    Attributes:
+        value: the offending option or value.
+    """
+
+    def __init__(self, message: str, *, value: Any = None):
+        super().__init__(message)
+        self.value = value
+
+
 class DiffMethodError(KettleError, ValueError):
     """A differentiation method is unknown or not supported in this combination.
 

@@ -1,0 +1,143 @@
+"""``kt.specs``: the resources a QNode call needs, counted without running the circuit."""
+from __future__ import annotations
+
+import functools
+import importlib
+import math
+from collections import Counter
+from typing import Any, Callable
+
+from kettle.core import broadcast, drawer, qmath
+from kettle.core.tape import QuantumTape
+
+#: bytes per amplitude of a complex128 state vector (a complex64 state needs half)
+_AMPLITUDE_BYTES = 16
+
+
+def depth(tape: QuantumTape) -> int:
+    """Circuit depth: the longest chain of gates that share a wire (gates on disjoint wires run in
+    the same time step)."""
+    busy: dict = {}
+    for op in tape.operations:
+        step = 1 + max((busy.get(w, 0) for w in op.wires), default=0)
+        for w in op.wires:
+            busy[w] = step
+    return max(busy.values(), default=0)
+
+
+def _trainable(tape: QuantumTape, interface: str | None) -> list[int]:
+    """Indices of the tape's parameters that the call's framework would differentiate."""
+    params = tape.get_parameters(trainable_only=False)
+    if interface in ("autograd", "numpy", None):  # kettle.numpy arrays say so themselves
+        return [i for i, p in enumerate(params) if getattr(p, "requires_grad", False)]
+    from kettle.interfaces.execute import ADAPTERS
+
+    return list(importlib.import_module(ADAPTERS[interface]).trainable_indices(tape))
+
+
+def _resolved_method(qnode, tape: QuantumTape, interface: str | None) -> str | None:
+    from kettle.interfaces.execute import resolve_method
+
+    if qnode.diff_method is None:
+        return None
+    # NumPy values: a gradient of this call (kt.grad) would run through autograd
+    framework = "autograd" if interface in (None, "numpy") else interface
+    return resolve_method(qnode.diff_method, qnode.device, framework, [tape])
+
+
+def gradient_executions(method: str | None, tape: QuantumTape, options: dict) -> int:
+    """Circuits the device executes for one gradient step (forward pass and gradient) of ``tape``,
+    whose ``trainable_params`` are set.
+
+    backprop, adjoint and a device's own derivatives execute the circuit once (the adjoint sweep and
+    device derivatives are computed by the device, not by executing more circuits);
+    parameter-shift, finite-diff and SPSA add the tapes their gradient transform builds, counted by
+    building them on the tape the method differentiates.
+    """
+    if method is None or not tape.trainable_params or method in ("backprop", "adjoint", "device"):
+        return 1
+    from kettle import gradients
+    from kettle.interfaces.execute import gradient_expand
+
+    transforms = {"parameter-shift": gradients.param_shift, "finite-diff": gradients.finite_diff,
+                  "spsa": gradients.spsa_grad}
+    transform = transforms.get(method) if isinstance(method, str) else method
+    if transform is None:
+        return 1
+    keys = {"finite-diff": ("h", "approx_order", "strategy"),
+            "spsa": ("h", "approx_order", "strategy", "num_directions", "sampler_seed")}
+    kwargs = {k: v for k, v in options.items() if k in keys.get(method, ())}
+    expanded = gradient_expand(method, tape) if isinstance(method, str) else tape
+    tapes, _ = transform(expanded, **kwargs)
+    return 1 + len(tapes)
+
+
+def _size(p: Any) -> int:
+    return int(math.prod(qmath.shape(p)))
+
+
+def specs(qnode, *, level: str = "device") -> Callable[..., dict]:
+    """A function of the QNode's arguments that returns the resources of that call.
+
+    Nothing is simulated: the circuit is recorded (and, at level "device", decomposed as the
+    device would) and counted.
+
+    Args:
+        qnode: the QNode.
+        level: "device" counts the gates the device runs (after its decompositions); "top" counts
+            the circuit as written (a template is one gate).
+
+    Returns:
+        A function returning a dict with ``gate_counts`` (name → number), ``num_gates``,
+        ``depth``, ``num_wires`` (wires the circuit uses), ``num_device_wires``, ``num_params``
+        (scalar entries of the gate and observable parameters), ``num_trainable_params`` (those the
+        call's framework differentiates), ``diff_method`` (as resolved for this call), ``shots``,
+        ``device_name``, ``state_vector_bytes`` (a complex128 state over the device's wires) and
+        ``gradient_executions`` (circuits one gradient step executes, its forward pass included).
+
+    Example:
+        >>> from kettle import numpy as np
+        >>> dev = kt.device("default.qubit", wires=2)
+        >>> @kt.qnode(dev, diff_method="parameter-shift")
+        ... def circuit(x):
+        ...     kt.RX(x[0], wires=0)
+        ...     kt.CNOT(wires=[0, 1])
+        ...     kt.RY(x[1], wires=1)
+        ...     return kt.expval(kt.PauliZ(1))
+        >>> info = kt.specs(circuit)(np.array([0.1, 0.2]))
+        >>> info["gate_counts"], info["depth"], info["gradient_executions"]
+        ({'RX': 1, 'CNOT': 1, 'RY': 1}, 3, 5)
+    """
+
+    @functools.wraps(qnode)
+    def wrapper(*args: Any, **kwargs: Any) -> dict:
+        tape = drawer.record(qnode, args, kwargs, "top")
+        interface = qnode.call_interface(args, kwargs, tape)
+        method = _resolved_method(qnode, tape, interface)
+        params = tape.get_parameters(trainable_only=False)
+        trainable = _trainable(tape, interface)
+        # what the gradient sees: the device's gates, then the method's own expansion
+        device_tape = qnode.device.preprocess(tape) if tape.batch_size is None else \
+            qnode.device.preprocess(broadcast.split(tape)[0])
+        device_tape.trainable_params = _trainable(device_tape, interface)
+        runs = tape.batch_size if broadcast.needs_split(qnode.device, tape) else 1
+        counted = device_tape if level == "device" else tape
+        options = dict(getattr(qnode, "gradient_kwargs", None) or {})
+        n_device = len(qnode.device.wires)
+        return {
+            "gate_counts": dict(Counter(op.name for op in counted.operations)),
+            "num_gates": len(counted.operations),
+            "depth": depth(counted),
+            "num_wires": len(counted.wires),
+            "num_device_wires": n_device,
+            "num_params": sum(_size(p) for p in params),
+            "num_trainable_params": sum(_size(params[i]) for i in trainable),
+            "diff_method": method,
+            "shots": tape.shots,
+            "device_name": qnode.device.name,
+            "state_vector_bytes": int(_AMPLITUDE_BYTES * 2 ** n_device),
+            "gradient_executions": runs * gradient_executions(method, device_tape, options),
+        }
+
+    return wrapper
+
