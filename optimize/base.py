@@ -43,6 +43,31 @@ class OptimizeResult:
     converged: bool
     message: str
 
+    def plot(self, ax=None, *, log: bool = False, label: str | None = None):
+        """Plot the cost history against the step number (needs ``pip install kettle[draw]``).
+
+        Args:
+            ax: a matplotlib Axes to draw onto (default: a new figure).
+            log: a logarithmic cost axis (for costs that stay positive).
+            label: the curve's legend label.
+
+        Returns:
+            ``(fig, ax)``.
+        """
+        qmath.require_framework("matplotlib", feature="OptimizeResult.plot")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots() if ax is None else (ax.figure, ax)
+        ax.plot(range(len(self.history)), [float(c) for c in self.history], marker=".",
+                label=label)
+        ax.set_xlabel("step")
+        ax.set_ylabel("cost")
+        if log:
+            ax.set_yscale("log")
+        if label is not None:
+            ax.legend()
+        return fig, ax
+
 
 class Optimizer:
     """Base class: trainable-argument selection, per-argument state, and the optimization loop.
