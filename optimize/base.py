@@ -233,9 +233,16 @@ class Optimizer:
             OptimizerError: ``steps`` is not a positive integer or ``tol`` is negative.
 
         Example:
+            >>> dev = kt.device("default.qubit", wires=1)
+            >>> @kt.qnode(dev)
+            ... def circuit(x):
+            ...     kt.RX(x[0], wires=0)
+            ...     kt.RY(x[1], wires=0)
+            ...     return kt.expval(kt.PauliZ(0))
             >>> opt = kt.AdamOptimizer(0.1)
             >>> res = opt.minimize(circuit, np.array([0.1, 0.2]), steps=200, tol=1e-8)
-            >>> res.x, res.cost, res.n_steps
+            >>> round(float(res.cost), 4), res.converged
+            (-1.0, True)
         """
         steps = check_positive_int(f"{self.name}.minimize", "steps", steps)
         if tol is not None:
