@@ -27,9 +27,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	cd benchmarks && ../$(PY) forward.py && ../$(PY) gradients.py && ../$(PY) interfaces.py
 
-# the documentation site (API reference from the docstrings) into site/
+# the documentation site (API reference from the docstrings) into site/; mkdocstrings reads the
+# package `kettle` from a temporary directory holding a link to the repository root
 docs: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict
+	@tmp=$$(mktemp -d) && ln -s "$(CURDIR)" "$$tmp/kettle" && \
+	KETTLE_DOCS_PATH="$$tmp" "$(abspath $(VENV))/bin/mkdocs" build --strict; rc=$$?; rm -rf "$$tmp"; exit $$rc
 
 # mypy sees the repository root as the package `kettle` through a link in a temporary directory
 typecheck: $(STAMP)
