@@ -13,7 +13,8 @@ import pytest
 
 import kettle
 
-ROOT = Path(kettle.__file__).parent
+#: the source tree (the tests may run against an installed wheel, which has no docs)
+ROOT = Path(__file__).resolve().parents[2]
 API = ROOT / "docs" / "api"
 NAMESPACES = {"kettle": "kettle.md", "kettle.gradients": "gradients.md",
               "kettle.optimize": "optimize.md", "kettle.qnn": "qnn.md",

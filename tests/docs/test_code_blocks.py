@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-import kettle
 
-ROOT = Path(kettle.__file__).parent
+#: the source tree (the tests may run against an installed wheel, which has no docs)
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
 FRAMEWORKS = {"torch": r"\bimport torch\b", "tf": r"\bimport tensorflow\b",

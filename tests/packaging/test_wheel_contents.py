@@ -16,7 +16,8 @@ import pytest
 
 import kettle
 
-ROOT = Path(kettle.__file__).parent
+#: the source tree (the tests may run against an installed wheel)
+ROOT = Path(__file__).resolve().parents[2]
 #: folders of the repository that are not part of the package
 NOT_PACKAGED = {"tests", "docs", "examples", "benchmarks", "build", "dist", "site", ".venv"}
 
