@@ -23,7 +23,7 @@ PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 FENCE = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
 FRAMEWORKS = {"torch": r"\bimport torch\b", "tf": r"\bimport tensorflow\b",
               "jax": r"\bimport jax\b|\bfrom jax\b|\bimport optax\b",
-              "draw": r"draw_mpl|\.plot\(|matplotlib"}
+              "keras": r"\bimport keras\b", "draw": r"draw_mpl|\.plot\(|matplotlib"}
 
 #: runs in the subprocess: every block in one namespace, a failure names the block and its line
 RUNNER = """

@@ -72,3 +72,21 @@ def test_the_source_tree_finder_sees_the_subpackages():
     pkgs = source_packages()
     assert {"kettle.core", "kettle.core.ops", "kettle.devices"} <= pkgs
     assert not any(p.startswith("kettle.tests") for p in pkgs)
+
+
+def test_the_sdist_carries_tests_docs_and_examples(tmp_path):
+    import tarfile
+
+    script = ("import sys; from setuptools import build_meta; "
+              "print(build_meta.build_sdist(sys.argv[1]))")
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    name = proc.stdout.strip().splitlines()[-1]
+    with tarfile.open(tmp_path / name) as sdist:
+        members = {m.split("/", 1)[1] for m in sdist.getnames() if "/" in m}
+    for needed in ["LICENSE", "README.md", "mkdocs.yml", "tests/conftest.py",
+                   "tests/docs/test_code_blocks.py", "docs/index.md",
+                   "examples/kettle-plugin-example/pyproject.toml"]:
+        assert needed in members, needed
+    assert not any("__pycache__" in m for m in members)
