@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 from collections import Counter
 from typing import Any, Callable
@@ -30,45 +29,40 @@ def _trainable(tape: QuantumTape, interface: str | None) -> list[int]:
     params = tape.get_parameters(trainable_only=False)
     if interface in ("autograd", "numpy", None):  # kettle.numpy arrays say so themselves
         return [i for i, p in enumerate(params) if getattr(p, "requires_grad", False)]
-    from kettle.interfaces.execute import ADAPTERS
+    from kettle.interfaces.execute import adapter
 
-    return list(importlib.import_module(ADAPTERS[interface]).trainable_indices(tape))
+    return list(adapter(interface).trainable_indices(tape))
 
 
-def _resolved_method(qnode, tape: QuantumTape, interface: str | None) -> str | None:
-    from kettle.interfaces.execute import resolve_method
+def _resolved_method(qnode, tape: QuantumTape, interface: str | None):
+    """The registry entry of the QNode's diff method for this call ("best" resolved), or None."""
+    from kettle.core import diff_methods
 
     if qnode.diff_method is None:
         return None
     # NumPy values: a gradient of this call (kt.grad) would run through autograd
     framework = "autograd" if interface in (None, "numpy") else interface
-    return resolve_method(qnode.diff_method, qnode.device, framework, [tape])
+    return diff_methods.resolve(qnode.diff_method, qnode.device, framework, [tape])
 
 
-def gradient_executions(method: str | None, tape: QuantumTape, options: dict) -> int:
+def gradient_executions(method, tape: QuantumTape, options: dict) -> int:
     """Circuits the device executes for one gradient step (forward pass and gradient) of ``tape``,
     whose ``trainable_params`` are set.
 
-    backprop, adjoint and a device's own derivatives execute the circuit once (the adjoint sweep and
-    device derivatives are computed by the device, not by executing more circuits);
-    parameter-shift, finite-diff and SPSA add the tapes their gradient transform builds, counted by
-    building them on the tape the method differentiates.
+    ``method`` is a diff-method registry entry (kettle.core.diff_methods). Methods computed by the
+    framework (backprop) or by the device (adjoint, a device's own derivatives) execute the
+    circuit once; methods with a gradient transform (parameter-shift, finite-diff, SPSA, a
+    transform given as diff_method) add the tapes the transform builds, counted by building them
+    with the QNode's options on the tape the method differentiates.
     """
-    if method is None or not tape.trainable_params or method in ("backprop", "adjoint", "device"):
+    if method is None or not tape.trainable_params or method.transform is None:
         return 1
-    from kettle import gradients
-    from kettle.interfaces.execute import gradient_expand
+    from kettle.core.diff_methods import MAX_DIFF
 
-    transforms = {"parameter-shift": gradients.param_shift, "finite-diff": gradients.finite_diff,
-                  "spsa": gradients.spsa_grad}
-    transform = transforms.get(method) if isinstance(method, str) else method
-    if transform is None:
-        return 1
-    keys = {"finite-diff": ("h", "approx_order", "strategy"),
-            "spsa": ("h", "approx_order", "strategy", "num_directions", "sampler_seed")}
-    kwargs = {k: v for k, v in options.items() if k in keys.get(method, ())}
-    expanded = gradient_expand(method, tape) if isinstance(method, str) else tape
-    tapes, _ = transform(expanded, **kwargs)
+    opts = {k: v for k, v in options.items() if k in method.options}
+    if method.configure is not None:
+        opts = method.configure(opts, options.get(MAX_DIFF, 1))
+    tapes, _ = method.transform(method.expand(tape), **opts)
     return 1 + len(tapes)
 
 
@@ -112,7 +106,10 @@ def specs(qnode, *, level: str = "device") -> Callable[..., dict]:
     @functools.wraps(qnode)
     def wrapper(*args: Any, **kwargs: Any) -> dict:
         tape = drawer.record(qnode, args, kwargs, "top")
-        interface = qnode.call_interface(args, kwargs, tape)
+        from kettle.core.qnode import leaf_values
+
+        detected = qmath.get_interface(*leaf_values(args), *leaf_values(tuple(kwargs.values())))
+        interface = qnode.call_interface(detected, tape)
         method = _resolved_method(qnode, tape, interface)
         params = tape.get_parameters(trainable_only=False)
         trainable = _trainable(tape, interface)
@@ -132,7 +129,7 @@ def specs(qnode, *, level: str = "device") -> Callable[..., dict]:
             "num_device_wires": n_device,
             "num_params": sum(_size(p) for p in params),
             "num_trainable_params": sum(_size(params[i]) for i in trainable),
-            "diff_method": method,
+            "diff_method": None if method is None else method.name,
             "shots": tape.shots,
             "device_name": qnode.device.name,
             "state_vector_bytes": int(_AMPLITUDE_BYTES * 2 ** n_device),
