@@ -16,7 +16,7 @@ from kettle.errors import FrameworkNotInstalledError
 
 SCRIPT = """
 import sys
-for name in ("torch", "tensorflow", "jax", "keras"):
+for name in ("torch", "tensorflow", "jax", "keras", "matplotlib"):
     sys.modules[name] = None
 import kettle as kt
 from kettle.errors import FrameworkNotInstalledError
@@ -33,6 +33,9 @@ attempts = {
     "TorchLayer": lambda: kt.qnn.TorchLayer,
     "KerasLayer": lambda: kt.qnn.KerasLayer,
     "qjit": lambda: kt.qjit(lambda x: x),
+    "draw_mpl": lambda: kt.draw_mpl(kt.qnode(dev)(circuit)),
+    "plot": lambda: kt.GradientDescentOptimizer(0.1).minimize(lambda x: x ** 2, kt.numpy.array(1.0),
+                                                              steps=1).plot(),
 }
 for what, attempt in attempts.items():
     try:
@@ -63,6 +66,10 @@ def attempts():
     ("KerasLayer", "Keras is not installed (kt.qnn.KerasLayer needs it): pip install kettle[keras]",
      "keras", "keras"),
     ("qjit", "JAX is not installed (kt.qjit needs it): pip install kettle[jax]", "jax", "jax"),
+    ("draw_mpl", "matplotlib is not installed (kt.draw_mpl needs it): pip install kettle[draw]",
+     "draw", "matplotlib"),
+    ("plot", "matplotlib is not installed (OptimizeResult.plot needs it): pip install "
+     "kettle[draw]", "draw", "matplotlib"),
 ])
 def test_each_entry_point_names_the_extra(attempts, what, message, extra, module):
     results, _ = attempts
