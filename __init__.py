@@ -192,6 +192,7 @@ __all__ = [
     "Z",
     "QNode",
     "qnode",
+    "set_shots",
     "Shots",
     "specs",
     "QuantumTape",

@@ -45,25 +45,49 @@ def _resolved_method(qnode, tape: QuantumTape, interface: str | None):
     return diff_methods.resolve(qnode.diff_method, qnode.device, framework, [tape])
 
 
-def gradient_executions(method, tape: QuantumTape, options: dict) -> int:
-    """Circuits the device executes for one gradient step (forward pass and gradient) of ``tape``,
-    whose ``trainable_params`` are set.
+def gradient_tapes(method, tape: QuantumTape, options: dict) -> list[QuantumTape]:
+    """The tapes one gradient of ``tape`` (its ``trainable_params`` set) executes besides the forward
+    pass: those of the method's gradient transform, built with the QNode's options on the tape the
+    method differentiates; none for backprop, adjoint or a device's own derivatives (computed by
+    the framework or the device without executing more circuits).
 
-    ``method`` is a diff-method registry entry (kettle.core.diff_methods). Methods computed by the
-    framework (backprop) or by the device (adjoint, a device's own derivatives) execute the
-    circuit once; methods with a gradient transform (parameter-shift, finite-diff, SPSA, a
-    transform given as diff_method) add the tapes the transform builds, counted by building them
-    with the QNode's options on the tape the method differentiates.
+    ``method`` is a diff-method registry entry (kettle.core.diff_methods).
     """
     if method is None or not tape.trainable_params or method.transform is None:
-        return 1
+        return []
     from kettle.core.diff_methods import MAX_DIFF
 
     opts = {k: v for k, v in options.items() if k in method.options}
     if method.configure is not None:
         opts = method.configure(opts, options.get(MAX_DIFF, 1))
-    tapes, _ = method.transform(method.expand(tape), **opts)
-    return 1 + len(tapes)
+    numeric = tape.bind_new_parameters(  # plain values, as the framework adapters pass them
+        [qmath.to_numpy(p) for p in tape.get_parameters(trainable_only=False)],
+        range(len(tape.get_parameters(trainable_only=False))))
+    numeric.trainable_params = tape.trainable_params
+    tapes, _ = method.transform(method.expand(numeric), **opts)
+    return list(tapes)
+
+
+class _Anything:
+    """Stands for a result while counting simulations: any batch entry of it is itself."""
+
+    def __getitem__(self, index):
+        return self
+
+
+def simulations(device, tapes: list[QuantumTape]) -> int:
+    """How many simulations the device runs for ``tapes``: tapes of one structure are merged into
+    one broadcast simulation on broadcasting devices (core/batching.py), counted without running."""
+    from kettle.core import batching
+
+    runs: list[int] = []
+
+    def count(batch):
+        runs.append(len(batch))
+        return [_Anything() for _ in batch]
+
+    batching.execute(device, tapes, count)
+    return sum(runs)
 
 
 def _size(p: Any) -> int:
@@ -86,8 +110,10 @@ def specs(qnode, *, level: str = "device") -> Callable[..., dict]:
         ``depth``, ``num_wires`` (wires the circuit uses), ``num_device_wires``, ``num_params``
         (scalar entries of the gate and observable parameters), ``num_trainable_params`` (those the
         call's framework differentiates), ``diff_method`` (as resolved for this call), ``shots``,
-        ``device_name``, ``state_vector_bytes`` (a complex128 state over the device's wires) and
-        ``gradient_executions`` (circuits one gradient step executes, its forward pass included).
+        ``device_name``, ``state_vector_bytes`` (a complex128 state over the device's wires),
+        ``gradient_executions`` (circuits one gradient step evaluates, its forward pass included)
+        and ``gradient_simulations`` (simulations the device runs for them: on a broadcasting
+        device, shifted circuits of one structure run as one broadcast simulation).
 
     Example:
         >>> from kettle import numpy as np
@@ -120,6 +146,7 @@ def specs(qnode, *, level: str = "device") -> Callable[..., dict]:
         runs = tape.batch_size if broadcast.needs_split(qnode.device, tape) else 1
         counted = device_tape if level == "device" else tape
         options = dict(getattr(qnode, "gradient_kwargs", None) or {})
+        grad_tapes = gradient_tapes(method, device_tape, options)
         n_device = len(qnode.device.wires)
         return {
             "gate_counts": dict(Counter(op.name for op in counted.operations)),
@@ -133,7 +160,8 @@ def specs(qnode, *, level: str = "device") -> Callable[..., dict]:
             "shots": tape.shots,
             "device_name": qnode.device.name,
             "state_vector_bytes": int(_AMPLITUDE_BYTES * 2 ** n_device),
-            "gradient_executions": runs * gradient_executions(method, device_tape, options),
+            "gradient_executions": runs * (1 + len(grad_tapes)),
+            "gradient_simulations": runs * (1 + simulations(qnode.device, grad_tapes)),
         }
 
     return wrapper

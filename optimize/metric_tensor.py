@@ -189,7 +189,7 @@ def layer_covariances(tape: QuantumTape, device, layers: list[list[int]]) -> onp
     tapes, plans = [], []
     with queuing.stop_recording():
         for layer in layers:
-            prefix = tape.operations[:_first_op_index(tape, layer[0])]
+            prefix = list(tape.operations[:_first_op_index(tape, layer[0])])  # operations: a tuple
             rotations, parts, wires = [], [], []
             for t in layer:
                 coeff, obs = _generator_parts(tape.get_operation(t)[0])

@@ -2,6 +2,8 @@
 counts the circuits it really executes."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 import kettle as kt
@@ -36,6 +38,13 @@ def _circuit(dev, method):
     return circuit
 
 
+class SerialQubit(CountingQubit):
+    """The counting device without parameter broadcasting."""
+
+    name = "serial.specs"
+    capabilities = dataclasses.replace(DefaultQubit.capabilities, broadcasting=False)
+
+
 WEIGHTS = np.array(np.random.default_rng(0).normal(size=(1, 3, 3)))
 X = np.array(0.4)
 
@@ -62,8 +71,8 @@ def test_bell_circuit_by_hand():
     assert info["shots"] == kt.Shots(100)
     assert info["device_name"] == "default.qubit"
     assert info["state_vector_bytes"] == 16 * 2 ** 3
-    # forward pass + RY(x ± π/2)
-    assert info["gradient_executions"] == 3
+    # forward pass + RY(x ± π/2); finite shots are never merged into one simulation
+    assert info["gradient_executions"] == info["gradient_simulations"] == 3
 
 
 def test_parallel_gates_share_a_time_step():
@@ -106,13 +115,26 @@ def test_templates_are_one_gate_at_the_top_level_and_expanded_on_the_device():
     ("backprop", 1),
 ])
 def test_gradient_executions_match_the_circuits_a_gradient_runs(method, by_hand):
-    dev = CountingQubit(wires=3)
+    # a device without broadcasting simulates every circuit on its own
+    dev = SerialQubit(wires=3)
     circuit = _circuit(dev, method)
     info = kt.specs(circuit)(WEIGHTS, X)
     assert info["diff_method"] == method and info["num_trainable_params"] == 11
     dev.executed = 0
     kt.grad(circuit)(WEIGHTS, X)
-    assert info["gradient_executions"] == by_hand == max(dev.executed, 1)
+    assert info["gradient_executions"] == info["gradient_simulations"] == by_hand
+    assert by_hand == max(dev.executed, 1)
+
+
+@pytest.mark.parametrize("method", ["parameter-shift", "finite-diff", "spsa"])
+def test_broadcasting_devices_merge_shifted_circuits_into_fewer_simulations(method):
+    dev = CountingQubit(wires=3)
+    circuit = _circuit(dev, method)
+    info = kt.specs(circuit)(WEIGHTS, X)
+    dev.executed = 0
+    kt.grad(circuit)(WEIGHTS, X)
+    assert info["gradient_simulations"] == dev.executed
+    assert info["gradient_simulations"] < info["gradient_executions"]
 
 
 def test_non_trainable_arguments_are_not_counted():
