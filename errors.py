@@ -106,6 +106,34 @@ class InterfaceError(KettleError, ValueError):
         self.interfaces = interfaces
 
 
+class FrameworkNotInstalledError(KettleError, ImportError):
+    """A feature needs an optional framework (PyTorch, TensorFlow, JAX, Keras, dask, matplotlib)
+    that is not installed.
+
+    Attributes:
+        framework: the framework's name as users know it ("PyTorch").
+        extra: the kettle extra that installs it (``pip install kettle[extra]``).
+        name: the module that could not be imported (as for ``ImportError``).
+    """
+
+    def __init__(self, message: str, *, framework: str, extra: str, module: str):
+        super().__init__(message, name=module)
+        self.framework = framework
+        self.extra = extra
+
+
+class DrawError(KettleError, ValueError):
+    """A circuit drawing was asked for with an unknown option or level.
+
+    Attributes:
+        value: the offending option or value.
+    """
+
+    def __init__(self, message: str, *, value: Any = None):
+        super().__init__(message)
+        self.value = value
+
+
 class DiffMethodError(KettleError, ValueError):
     """A differentiation method is unknown or not supported in this combination.
 

@@ -4,15 +4,19 @@ Each is imported on first use, so importing kettle does not import torch or kera
 """
 from __future__ import annotations
 
+from kettle.core.qmath import require_framework
+
 __all__ = ["TorchLayer", "KerasLayer"]
 
 
 def __getattr__(name: str):
     if name == "TorchLayer":
+        require_framework("torch", feature="kt.qnn.TorchLayer")
         from kettle.interfaces.torch_layer import TorchLayer
 
         return TorchLayer
     if name == "KerasLayer":
+        require_framework("keras", feature="kt.qnn.KerasLayer")
         from kettle.interfaces.keras_layer import KerasLayer
 
         return KerasLayer

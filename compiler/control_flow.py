@@ -183,10 +183,11 @@ def for_loop(lower: Any, upper: Any, step: Any = 1) -> Callable[[Callable], Call
             it changes their shapes or dtypes.
 
     Example:
-        >>> @kt.for_loop(0, n, 1)
+        >>> @kt.for_loop(0, 3, 1)
         ... def loop(i, x):
         ...     return x * 2.0
         >>> loop(1.0)
+        8.0
     """
 
     def decorator(body: Callable) -> Callable:
@@ -250,6 +251,7 @@ def while_loop(cond_fn: Callable[..., Any]) -> Callable[[Callable], Callable]:
         ... def grow(x):
         ...     return x * 2.0
         >>> grow(1.0)
+        16.0
     """
 
     def decorator(body: Callable) -> Callable:
@@ -341,6 +343,7 @@ def cond(pred: Any) -> Callable[[Callable], Cond]:
         ControlFlowError: (compiled) the branches return different structures, shapes or dtypes.
 
     Example:
+        >>> x = 2.0
         >>> @kt.cond(x > 1.0)
         ... def f():
         ...     return x ** 2
@@ -348,6 +351,7 @@ def cond(pred: Any) -> Callable[[Callable], Cond]:
         ... def f():
         ...     return -x
         >>> f()
+        4.0
     """
 
     def decorator(branch: Callable) -> Cond:

@@ -249,9 +249,17 @@ class grad(autodiff.grad):
         NonDifferentiableError: a differentiated argument is not floating point or out of range.
 
     Example:
+        >>> import jax.numpy as jnp
+        >>> dev = kt.device("default.qubit", wires=1)
+        >>> @kt.qnode(dev)
+        ... def circuit(x):
+        ...     kt.RX(x, wires=0)
+        ...     return kt.expval(kt.PauliZ(0))
         >>> @kt.qjit
         ... def slope(x):
         ...     return kt.grad(circuit)(x)
+        >>> round(float(slope(jnp.array(0.5))), 6)  # −sin 0.5
+        -0.479426
     """
 
     def __init__(self, func: Callable, argnum: Any = None, *, method: str | None = None,
@@ -283,7 +291,10 @@ def value_and_grad(func: Callable, argnum: Any = None, *, method: str | None = N
         DifferentiableCompilerError: the output is not a real scalar (JAX path).
 
     Example:
-        >>> value, slope = kt.value_and_grad(lambda x: x ** 2)(jnp.array(2.3))
+        >>> import jax.numpy as jnp
+        >>> value, slope = kt.value_and_grad(lambda x: x ** 2)(jnp.array(2.5))
+        >>> float(value), float(slope)
+        (6.25, 5.0)
     """
     method, h = _check_options(method, h, argnum, "kt.value_and_grad")
     autograd_grad = autodiff.grad(func, argnum)
@@ -310,7 +321,10 @@ def jacobian(func: Callable, argnum: Any = None, *, method: str | None = None,
         ValueError: an unknown method, a bad ``h`` or ``argnum``.
 
     Example:
-        >>> kt.qjit(kt.jacobian(circuit))(jnp.array([0.1, 0.2]))
+        >>> import jax.numpy as jnp
+        >>> jac = kt.qjit(kt.jacobian(lambda x: jnp.stack([x[0] * x[1], x[1] ** 2])))
+        >>> jac(jnp.array([2.0, 3.0])).tolist()
+        [[3.0, 2.0], [0.0, 6.0]]
     """
     method, h = _check_options(method, h, argnum, "kt.jacobian")
     autograd_jacobian = autodiff.jacobian(func, argnum)

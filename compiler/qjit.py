@@ -5,6 +5,7 @@ import functools
 from typing import Any, Callable, Sequence
 
 from kettle.compiler.context import compiling, compiling_scope
+from kettle.core.qmath import require_framework
 
 
 class QJIT:
@@ -25,13 +26,21 @@ class QJIT:
         compiled_count: how many times the function has been traced and compiled.
 
     Example:
+        >>> import jax.numpy as jnp
+        >>> dev = kt.device("default.qubit", wires=1)
+        >>> @kt.qnode(dev)
+        ... def circuit(x):
+        ...     kt.RX(x, wires=0)
+        ...     return kt.expval(kt.PauliZ(0))
         >>> @kt.qjit
         ... def cost(x):
         ...     return jnp.sin(circuit(x)) ** 2
-        >>> cost(jnp.array(0.5))
+        >>> round(float(cost(jnp.array(0.5))), 6)  # sin(cos 0.5)²
+        0.591663
     """
 
     def __init__(self, fn: Callable, *, static_argnums: int | Sequence[int] | None = None):
+        require_framework("jax", feature="kt.qjit")
         import jax
 
         self.fn = fn

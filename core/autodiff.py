@@ -82,7 +82,8 @@ class grad:
 
     Example:
         >>> g = kt.grad(lambda x: np.sin(x[0]) * x[1])
-        >>> g(np.array([0.5, 2.0]))
+        >>> g(np.array([0.0, 2.0]))
+        array([2., 0.])
     """
 
     def __init__(self, func: Callable, argnum: int | Sequence[int] | None = None):

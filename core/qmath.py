@@ -5,12 +5,13 @@ quirks are kept as data (the tables below), so callers never branch on the frame
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any, Sequence
 
 import autoray as ar
 import numpy as np
 
-from kettle.errors import InterfaceError
+from kettle.errors import FrameworkNotInstalledError, InterfaceError
 
 anp = ar.numpy
 
@@ -33,6 +34,46 @@ INTERFACE_TO_BACKEND = {
     "tf": "tensorflow",
     "jax": "jax",
 }
+
+#: optional framework (interface name or feature) -> (module, name users know, kettle extra).
+OPTIONAL_FRAMEWORKS = {
+    "torch": ("torch", "PyTorch", "torch"),
+    "tf": ("tensorflow", "TensorFlow", "tensorflow"),
+    "jax": ("jax", "JAX", "jax"),
+    "keras": ("keras", "Keras", "keras"),
+    "dask": ("dask.distributed", "dask.distributed", "dask"),
+    "matplotlib": ("matplotlib", "matplotlib", "draw"),
+}
+
+
+def require_framework(name: str | None, *, feature: str | None = None) -> str | None:
+    """``name`` itself, or a clear error when the optional framework ``name`` is not installed.
+
+    Names that are not optional frameworks ("autograd", "numpy", "auto", None) always pass.
+
+    Args:
+        name: an interface name ("torch", "tf", "jax") or "keras", "dask", "matplotlib".
+        feature: what needed it, for the message (e.g. "kt.qnn.TorchLayer").
+
+    Returns:
+        ``name``, so a caller can check and pass a name on in one expression.
+
+    Raises:
+        FrameworkNotInstalledError: naming the framework and ``pip install kettle[extra]``.
+    """
+    if name not in OPTIONAL_FRAMEWORKS:
+        return name
+    module, framework, extra = OPTIONAL_FRAMEWORKS[name]
+    try:
+        importlib.import_module(module)  # the caller is about to use it: importing costs nothing extra
+        return name
+    except ImportError:
+        pass
+    needed = f" ({feature} needs it)" if feature else ""
+    raise FrameworkNotInstalledError(
+        f"{framework} is not installed{needed}: pip install kettle[{extra}]",
+        framework=framework, extra=extra, module=module)
+
 
 _COMPLEX_OF = {"float32": "complex64", "float16": "complex64", "bfloat16": "complex64",
                "complex64": "complex64"}

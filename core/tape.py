@@ -19,9 +19,9 @@ class QuantumTape:
     then parameters of measured observables. ``trainable_params`` selects indices of that list.
 
     Example:
-        >>> with QuantumTape() as tape:
-        ...     RX(0.1, wires=0)
-        ...     expval(PauliZ(0))
+        >>> with kt.QuantumTape() as tape:
+        ...     op = kt.RX(0.1, wires=0)
+        ...     measurement = kt.expval(kt.PauliZ(0))
         >>> tape.get_parameters()
         [0.1]
     """

@@ -173,7 +173,9 @@ def device(name: str, wires: Any = 1, *, shots: Any = None, seed: Any = None, **
             two packages (naming both), or shots the device does not allow.
 
     Example:
-        >>> dev = device("default.qubit", wires=2, shots=1000, seed=7)
+        >>> dev = kt.device("default.qubit", wires=2, shots=1000, seed=7)
+        >>> dev.name, dev.shots.total
+        ('default.qubit', 1000)
     """
     devices = available_devices()
     if name in _CONFLICTS:

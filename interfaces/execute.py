@@ -43,7 +43,7 @@ ADAPTERS = {
 def canonical_interface(name) -> str | None:
     """The canonical interface name, or an error listing the valid names."""
     try:
-        return INTERFACE_NAMES[name]
+        return qmath.require_framework(INTERFACE_NAMES[name])  # a missing framework: what to install
     except (KeyError, TypeError):
         valid = ", ".join(repr(k) for k in INTERFACE_NAMES)
         raise InterfaceError(f"unknown interface {name!r}; valid interfaces are {valid}",

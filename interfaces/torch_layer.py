@@ -25,8 +25,17 @@ class TorchLayer(torch.nn.Module):
     has the measurement results concatenated on the last axis.
 
     Example:
+        >>> import torch
+        >>> dev = kt.device("default.qubit", wires=4)
+        >>> @kt.qnode(dev)
+        ... def circuit(inputs, weights):
+        ...     kt.AngleEmbedding(inputs, wires=range(4))
+        ...     kt.StronglyEntanglingLayers(weights, wires=range(4))
+        ...     return [kt.expval(kt.PauliZ(w)) for w in range(4)]
         >>> layer = kt.qnn.TorchLayer(circuit, {"weights": (2, 4, 3)})
         >>> model = torch.nn.Sequential(torch.nn.Linear(2, 4), layer, torch.nn.Linear(4, 2))
+        >>> model(torch.rand(5, 2)).shape
+        torch.Size([5, 2])
     """
 
     def __init__(self, qnode, weight_shapes: dict, init_method: Callable | dict | None = None):

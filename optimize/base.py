@@ -43,6 +43,31 @@ class OptimizeResult:
     converged: bool
     message: str
 
+    def plot(self, ax=None, *, log: bool = False, label: str | None = None):
+        """Plot the cost history against the step number (needs ``pip install kettle[draw]``).
+
+        Args:
+            ax: a matplotlib Axes to draw onto (default: a new figure).
+            log: a logarithmic cost axis (for costs that stay positive).
+            label: the curve's legend label.
+
+        Returns:
+            ``(fig, ax)``.
+        """
+        qmath.require_framework("matplotlib", feature="OptimizeResult.plot")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots() if ax is None else (ax.figure, ax)
+        ax.plot(range(len(self.history)), [float(c) for c in self.history], marker=".",
+                label=label)
+        ax.set_xlabel("step")
+        ax.set_ylabel("cost")
+        if log:
+            ax.set_yscale("log")
+        if label is not None:
+            ax.legend()
+        return fig, ax
+
 
 class Optimizer:
     """Base class: trainable-argument selection, per-argument state, and the optimization loop.
@@ -208,9 +233,16 @@ class Optimizer:
             OptimizerError: ``steps`` is not a positive integer or ``tol`` is negative.
 
         Example:
+            >>> dev = kt.device("default.qubit", wires=1)
+            >>> @kt.qnode(dev)
+            ... def circuit(x):
+            ...     kt.RX(x[0], wires=0)
+            ...     kt.RY(x[1], wires=0)
+            ...     return kt.expval(kt.PauliZ(0))
             >>> opt = kt.AdamOptimizer(0.1)
             >>> res = opt.minimize(circuit, np.array([0.1, 0.2]), steps=200, tol=1e-8)
-            >>> res.x, res.cost, res.n_steps
+            >>> round(float(res.cost), 4), res.converged
+            (-1.0, True)
         """
         steps = check_positive_int(f"{self.name}.minimize", "steps", steps)
         if tol is not None:

@@ -27,10 +27,18 @@ class GradientDescentOptimizer(Optimizer):
         OptimizerError: the stepsize is not a positive number.
 
     Example:
-        >>> opt = kt.GradientDescentOptimizer(stepsize=0.1)
+        >>> dev = kt.device("default.qubit", wires=1)
+        >>> @kt.qnode(dev)
+        ... def circuit(x):
+        ...     kt.RX(x[0], wires=0)
+        ...     kt.RY(x[1], wires=0)
+        ...     return kt.expval(kt.PauliZ(0))
+        >>> opt = kt.GradientDescentOptimizer(stepsize=0.4)
         >>> x = np.array([0.5, 0.1])
         >>> for _ in range(100):
         ...     x, c = opt.step_and_cost(circuit, x)
+        >>> round(float(circuit(x)), 4)
+        -1.0
     """
 
     uses_gradient = True

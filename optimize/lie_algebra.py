@@ -72,6 +72,7 @@ class LieAlgebraOptimizer:
             ``MAX_FULL_ALGEBRA_QUBITS`` (6) wires without a restriction.
 
     Example:
+        >>> H = -1.0 * kt.PauliZ(0) @ kt.PauliZ(1) - 0.5 * kt.PauliX(0)
         >>> @kt.qnode(kt.device("default.qubit", wires=2))
         ... def circuit():
         ...     kt.RX(0.1, wires=0)
@@ -79,6 +80,9 @@ class LieAlgebraOptimizer:
         >>> opt = kt.LieAlgebraOptimizer(circuit, stepsize=0.1, exact=True)
         >>> for _ in range(50):
         ...     circuit, energy = opt.step_and_cost()
+        >>> ground = -(1.0 + 0.5 ** 2) ** 0.5
+        >>> bool(abs(float(circuit()) - ground) < 1e-3)
+        True
     """
 
     def __init__(self, circuit: QNode, stepsize: float = 0.01, *,

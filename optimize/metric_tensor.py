@@ -71,7 +71,15 @@ def metric_tensor(qnode: QNode, approx: str | None = "block-diag", *, argnum: Ar
             arguments set something other than gate angles.
 
     Example:
-        >>> g = kt.metric_tensor(circuit, approx="block-diag")(x)
+        >>> dev = kt.device("default.qubit", wires=1)
+        >>> @kt.qnode(dev)
+        ... def circuit(x):
+        ...     kt.RX(x[0], wires=0)
+        ...     kt.RY(x[1], wires=0)
+        ...     return kt.expval(kt.PauliZ(0))
+        >>> g = kt.metric_tensor(circuit, approx="block-diag")(np.array([0.0, 0.3]))
+        >>> g.round(4).tolist()  # RX on |0⟩: Var(X/2) = 1/4; RY after RX(0): Var(Y/2) = 1/4
+        [[0.25, 0.0], [0.0, 0.25]]
     """
     if not isinstance(qnode, QNode):
         raise OptimizerError(f"metric_tensor needs a QNode, got {qnode!r}", value=qnode)
@@ -181,7 +189,7 @@ def layer_covariances(tape: QuantumTape, device, layers: list[list[int]]) -> onp
     tapes, plans = [], []
     with queuing.stop_recording():
         for layer in layers:
-            prefix = tape.operations[:_first_op_index(tape, layer[0])]
+            prefix = list(tape.operations[:_first_op_index(tape, layer[0])])  # operations: a tuple
             rotations, parts, wires = [], [], []
             for t in layer:
                 coeff, obs = _generator_parts(tape.get_operation(t)[0])

@@ -53,8 +53,18 @@ class QNGOptimizer(GradientDescentOptimizer):
         OptimizerError: a bad hyper-parameter, or a cost QNG cannot find the metric of.
 
     Example:
+        >>> dev = kt.device("default.qubit", wires=1)
+        >>> @kt.qnode(dev)
+        ... def circuit(x):
+        ...     kt.RX(x[0], wires=0)
+        ...     kt.RY(x[1], wires=0)
+        ...     return kt.expval(kt.PauliZ(0))
         >>> opt = kt.QNGOptimizer(stepsize=0.05, lam=1e-3)
-        >>> x = opt.step(circuit, x)
+        >>> x = np.array([0.5, 0.1])
+        >>> for _ in range(200):
+        ...     x = opt.step(circuit, x)
+        >>> round(float(circuit(x)), 3)
+        -1.0
     """
 
     step_options = ("metric_tensor_fn",)

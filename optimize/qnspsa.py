@@ -77,9 +77,18 @@ class QNSPSAOptimizer(Optimizer):
         OptimizerError: a hyper-parameter out of range, or a cost that is not a QNode.
 
     Example:
+        >>> dev = kt.device("default.qubit", wires=1)
+        >>> @kt.qnode(dev)
+        ... def circuit(x):
+        ...     kt.RX(x[0], wires=0)
+        ...     kt.RY(x[1], wires=0)
+        ...     return kt.expval(kt.PauliZ(0))
         >>> opt = kt.QNSPSAOptimizer(stepsize=5e-2, seed=7)
+        >>> x = np.array([0.5, 0.1])
         >>> for _ in range(100):
         ...     x, c = opt.step_and_cost(circuit, x)
+        >>> float(circuit(x)) < -0.9
+        True
     """
 
     def __init__(self, stepsize: float = 1e-3, *, regularization: float = 1e-3,

@@ -86,8 +86,16 @@ class RotosolveOptimizer(_CoordinateOptimizer):
     of cost evaluations so far is ``opt.evaluations``.
 
     Example:
+        >>> dev = kt.device("default.qubit", wires=1)
+        >>> @kt.qnode(dev)
+        ... def circuit(x):
+        ...     kt.RX(x[0], wires=0)
+        ...     kt.RY(x[1], wires=0)
+        ...     return kt.expval(kt.PauliZ(0))
         >>> opt = kt.RotosolveOptimizer()
-        >>> x, cost_before = opt.step_and_cost(circuit, x)   # one sweep over every entry of x
+        >>> x, cost_before = opt.step_and_cost(circuit, np.array([0.5, 0.1]))  # one sweep over every entry
+        >>> round(float(circuit(x)), 6)
+        -1.0
     """
 
     step_options = ("nums_frequency", "spectra")
@@ -184,8 +192,17 @@ class RotoselectOptimizer(_CoordinateOptimizer):
             gate per parameter.
 
     Example:
+        >>> dev = kt.device("default.qubit", wires=2)
+        >>> @kt.qnode(dev)
+        ... def circuit(x, generators):
+        ...     generators[0](x[0], wires=0)
+        ...     generators[1](x[1], wires=1)
+        ...     kt.CNOT(wires=[0, 1])
+        ...     return kt.expval(kt.PauliZ(0) + kt.PauliZ(1))
         >>> opt = kt.RotoselectOptimizer()
-        >>> x, gens = opt.step(circuit, x, [kt.RX, kt.RX, kt.RY])
+        >>> x, gens = opt.step(circuit, np.array([0.5, 0.1]), [kt.RX, kt.RX])
+        >>> round(float(circuit(x, gens)), 6)  # RX(π) flips qubit 0, then the CNOT flips qubit 1
+        -2.0
     """
 
     def __init__(self, possible_generators: Sequence[type] = (RX, RY, RZ)):

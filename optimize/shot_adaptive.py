@@ -126,11 +126,18 @@ class ShotAdaptiveOptimizer(Optimizer):
             expectation value, or L α ≥ 2.
 
     Example:
+        >>> dev = kt.device("default.qubit", wires=1, shots=100, seed=1)
+        >>> @kt.qnode(dev)
+        ... def energy(x):
+        ...     kt.RX(x[0], wires=0)
+        ...     return kt.expval(0.5 * kt.PauliZ(0) + 0.3 * kt.PauliX(0))
         >>> opt = kt.ShotAdaptiveOptimizer(min_shots=10, term_sampling="weighted_random_sampling",
         ...                                seed=3)
-        >>> for _ in range(100):
+        >>> x = np.array([0.5])
+        >>> for _ in range(20):
         ...     x = opt.step(energy, x)
-        >>> opt.shots_used, opt.s
+        >>> opt.shots_used > 0
+        True
     """
 
     def __init__(self, min_shots: int, *, term_sampling: str | None = None, mu: float = 0.99,

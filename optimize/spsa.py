@@ -36,8 +36,16 @@ class SPSAOptimizer(Optimizer):
         OptimizerError: a gain parameter is not positive, or ``maxiter`` not a positive integer.
 
     Example:
+        >>> dev = kt.device("default.qubit", wires=1)
+        >>> @kt.qnode(dev)
+        ... def circuit(x):
+        ...     kt.RX(x[0], wires=0)
+        ...     kt.RY(x[1], wires=0)
+        ...     return kt.expval(kt.PauliZ(0))
         >>> opt = kt.SPSAOptimizer(maxiter=300, seed=7)
-        >>> res = opt.minimize(circuit, x0, steps=300)
+        >>> res = opt.minimize(circuit, np.array([0.5, 0.1]), steps=300)
+        >>> res.cost < -0.99
+        True
     """
 
     def __init__(self, maxiter: int = 200, *, alpha: float = 0.602, gamma: float = 0.101,

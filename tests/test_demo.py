@@ -9,6 +9,9 @@ import pytest
 
 
 @pytest.mark.slow
+@pytest.mark.torch
+@pytest.mark.tf
+@pytest.mark.jax
 def test_demo_runs_and_its_cross_checks_agree():
     out = subprocess.run([sys.executable, "-m", "kettle", "demo"], capture_output=True, text=True,
                          timeout=600)

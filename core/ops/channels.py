@@ -237,7 +237,9 @@ class QubitChannel(Channel):
 
     Example:
         >>> K = [np.sqrt(0.9) * np.eye(2), np.sqrt(0.1) * np.array([[0, 1], [1, 0]])]
-        >>> kt.QubitChannel(K, wires=0)  # a bit flip with probability 0.1
+        >>> channel = kt.QubitChannel(K, wires=0)  # a bit flip with probability 0.1
+        >>> len(channel.kraus_matrices())
+        2
     """
 
     num_wires = None

@@ -35,6 +35,13 @@ class _Rotation(Operation):
 
 
 class RX(_Rotation):
+    """Rotation about the X axis: RX(θ) = exp(−iθX/2).
+
+    Matrix [[cos θ/2, −i sin θ/2], [−i sin θ/2, cos θ/2]].
+
+    Generator X/2 (one frequency, two-term shift rule). Usage: ``kt.RX(theta, wires=0)``.
+    """
+
     num_wires = 1
 
     @staticmethod
@@ -47,6 +54,13 @@ class RX(_Rotation):
 
 
 class RY(_Rotation):
+    """Rotation about the Y axis: RY(θ) = exp(−iθY/2).
+
+    Matrix [[cos θ/2, −sin θ/2], [sin θ/2, cos θ/2]].
+
+    Generator Y/2 (one frequency, two-term shift rule). Usage: ``kt.RY(theta, wires=0)``.
+    """
+
     num_wires = 1
 
     @staticmethod
@@ -59,6 +73,11 @@ class RY(_Rotation):
 
 
 class RZ(_Rotation):
+    """Rotation about the Z axis, RZ(θ) = exp(−iθZ/2) = diag(e^{−iθ/2}, e^{iθ/2}).
+
+    Generator Z/2 (one frequency, two-term shift rule). Usage: ``kt.RZ(theta, wires=0)``.
+    """
+
     num_wires = 1
     has_diagonal = True
 
@@ -75,6 +94,11 @@ class RZ(_Rotation):
 
 
 class PhaseShift(_Rotation):
+    """Phase on |1⟩, PhaseShift(φ) = diag(1, e^{iφ}); equals RZ(φ) up to a global phase.
+
+    Generator −|1⟩⟨1| (U = exp(−iφG)). Drawn as Rϕ.
+    """
+
     num_wires = 1
     has_diagonal = True
 
@@ -95,7 +119,11 @@ class PhaseShift(_Rotation):
 
 
 class Rot(Operation):
-    """RZ(ω)·RY(θ)·RZ(φ): an arbitrary single-qubit rotation."""
+    """General single-qubit rotation Rot(φ, θ, ω) = RZ(ω)·RY(θ)·RZ(φ) (RZ(φ) acts first).
+
+    Each angle enters through one rotation, so every parameter has one frequency; decomposes into
+    RZ RY RZ.
+    """
 
     num_wires = 1
     num_params = 3
@@ -141,6 +169,12 @@ class _ControlledRotation(_Rotation):
 
 
 class CRX(_ControlledRotation):
+    """Controlled RX(θ) on wires [control, target]: RX(θ) on the target when the control is |1⟩.
+
+    Matrices act on basis states |b₀b₁…⟩ with the first wire as the most significant bit.
+    Generator |1⟩⟨1| ⊗ X/2 (frequencies 1/2 and 1: a four-term shift rule).
+    """
+
     _target = RX
 
     @staticmethod
@@ -151,6 +185,12 @@ class CRX(_ControlledRotation):
 
 
 class CRY(_ControlledRotation):
+    """Controlled RY(θ) on wires [control, target]: RY(θ) on the target when the control is |1⟩.
+
+    Matrices act on basis states |b₀b₁…⟩ with the first wire as the most significant bit.
+    Generator |1⟩⟨1| ⊗ Y/2 (frequencies 1/2 and 1: a four-term shift rule).
+    """
+
     _target = RY
 
     @staticmethod
@@ -161,6 +201,12 @@ class CRY(_ControlledRotation):
 
 
 class CRZ(_ControlledRotation):
+    """Controlled RZ(θ) on wires [control, target]: diag(1, 1, e^{−iθ/2}, e^{iθ/2}).
+
+    Matrices act on basis states |b₀b₁…⟩ with the first wire as the most significant bit.
+    Generator |1⟩⟨1| ⊗ Z/2 (frequencies 1/2 and 1: a four-term shift rule).
+    """
+
     _target = RZ
     has_diagonal = True
 
@@ -177,6 +223,11 @@ class CRZ(_ControlledRotation):
 
 
 class ControlledPhaseShift(_ControlledRotation):
+    """Controlled phase, CPhase(φ) = diag(1, 1, 1, e^{iφ}), symmetric in its two wires.
+
+    Generator −|11⟩⟨11| (one frequency, two-term shift rule).
+    """
+
     _target = PhaseShift
     has_diagonal = True
 
@@ -201,7 +252,12 @@ class ControlledPhaseShift(_ControlledRotation):
 
 
 class CRot(Operation):
-    """Controlled Rot(φ, θ, ω)."""
+    """Controlled Rot(φ, θ, ω) on wires [control, target]: Rot on the target when the control is |1⟩.
+
+    Matrices act on basis states |b₀b₁…⟩ with the first wire as the most significant bit.
+    Decomposes into RZ, RY and CNOT gates; each angle has frequencies 1/2 and
+    1.
+    """
 
     num_wires = 2
     num_params = 3
@@ -227,6 +283,11 @@ class CRot(Operation):
 
 
 class IsingXX(_Rotation):
+    """Ising XX coupling, IsingXX(φ) = exp(−iφ X⊗X/2) on two wires.
+
+    Generator X⊗X/2 (one frequency, two-term shift rule).
+    """
+
     num_wires = 2
 
     @staticmethod
@@ -245,6 +306,11 @@ class IsingXX(_Rotation):
 
 
 class IsingYY(_Rotation):
+    """Ising YY coupling, IsingYY(φ) = exp(−iφ Y⊗Y/2) on two wires.
+
+    Generator Y⊗Y/2 (one frequency, two-term shift rule).
+    """
+
     num_wires = 2
 
     @staticmethod
@@ -263,6 +329,13 @@ class IsingYY(_Rotation):
 
 
 class IsingZZ(_Rotation):
+    """Ising ZZ coupling, IsingZZ(φ) = exp(−iφ Z⊗Z/2) on two wires.
+
+    Matrix diag(e^{−iφ/2}, e^{iφ/2}, e^{iφ/2}, e^{−iφ/2}).
+
+    Generator Z⊗Z/2 (one frequency, two-term shift rule).
+    """
+
     num_wires = 2
     has_diagonal = True
 
@@ -284,7 +357,10 @@ class IsingZZ(_Rotation):
 
 
 class MultiRZ(_Rotation):
-    """exp(-iθ/2 · Z⊗Z⊗…⊗Z) on any number of wires."""
+    """MultiRZ(θ) = exp(−iθ Z⊗Z⊗…⊗Z / 2) on any number of wires (diagonal).
+
+    Generator Z⊗…⊗Z/2 (one frequency, two-term shift rule); decomposes into a CNOT ladder and RZ.
+    """
 
     num_wires = None
 

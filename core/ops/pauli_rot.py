@@ -33,7 +33,7 @@ def pauli_word_matrix(word: str) -> onp.ndarray:
 class PauliRot(Operation):
     """exp(−iθ/2 · P) for a Pauli word P, one letter of X, Y, Z per wire.
 
-    Devices that do not apply it natively use its decomposition into basis changes and a
+    Generator P/2 (one frequency, two-term shift rule). Devices that do not apply it natively use its decomposition into basis changes and a
     :class:`MultiRZ`; LieAlgebraOptimizer appends these gates.
 
     Args:

@@ -67,6 +67,11 @@ class Identity(Observable, _SelfInverse):
 
 
 class PauliX(Observable, _SelfInverse):
+    """Pauli X (NOT) gate and observable, [[0, 1], [1, 0]]; eigenvalues ±1.
+
+    Self-inverse; no parameters, so no generator. Usage: ``kt.PauliX(wires=0)`` or ``kt.X(0)``.
+    """
+
     num_wires = 1
     is_involutory = True
     _matrix = _X
@@ -83,6 +88,11 @@ class PauliX(Observable, _SelfInverse):
 
 
 class PauliY(Observable, _SelfInverse):
+    """Pauli Y gate and observable, [[0, −i], [i, 0]]; eigenvalues ±1.
+
+    Self-inverse; no parameters, so no generator. Usage: ``kt.PauliY(wires=0)`` or ``kt.Y(0)``.
+    """
+
     num_wires = 1
     is_involutory = True
     _matrix = _Y
@@ -105,6 +115,11 @@ class PauliY(Observable, _SelfInverse):
 
 
 class PauliZ(Observable, _SelfInverse):
+    """Pauli Z gate and observable, diag(1, −1); eigenvalues ±1.
+
+    Self-inverse; no parameters, so no generator. Usage: ``kt.PauliZ(wires=0)`` or ``kt.Z(0)``.
+    """
+
     num_wires = 1
     is_involutory = True
     _matrix = _Z
@@ -130,6 +145,11 @@ class PauliZ(Observable, _SelfInverse):
 
 
 class Hadamard(Observable, _SelfInverse):
+    """Hadamard gate and observable, [[1, 1], [1, −1]]/√2; eigenvalues ±1.
+
+    Self-inverse; maps |0⟩ to |+⟩. Usage: ``kt.Hadamard(wires=0)`` or ``kt.H(0)``.
+    """
+
     num_wires = 1
     is_involutory = True
     _matrix = np.array([[1, 1], [1, -1]], dtype=complex) * _S2
@@ -148,6 +168,11 @@ class Hadamard(Observable, _SelfInverse):
 
 
 class S(_Constant):
+    """Phase gate S = diag(1, i), the square root of PauliZ.
+
+    Its inverse is ``kt.adjoint(kt.S(w))``; no parameters, so no generator.
+    """
+
     num_wires = 1
     _matrix = np.diag([1, 1j])
     has_diagonal = True
@@ -158,6 +183,11 @@ class S(_Constant):
 
 
 class T(_Constant):
+    """T gate, diag(1, e^{iπ/4}), the square root of S.
+
+    Its inverse is ``kt.adjoint(kt.T(w))``; no parameters, so no generator.
+    """
+
     num_wires = 1
     _matrix = np.diag([1, np.exp(1j * np.pi / 4)])
     has_diagonal = True
@@ -168,7 +198,10 @@ class T(_Constant):
 
 
 class SX(_Constant):
-    """Square root of PauliX."""
+    """Square root of PauliX, [[1 + i, 1 − i], [1 − i, 1 + i]]/2 (SX·SX = X).
+
+    No parameters, so no generator.
+    """
 
     num_wires = 1
     _matrix = 0.5 * np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]])
@@ -179,6 +212,12 @@ class SX(_Constant):
 
 
 class CNOT(_SelfInverse):
+    """Controlled NOT on wires [control, target]: flips the target when the control is |1⟩.
+
+    Matrices act on basis states |b₀b₁…⟩ with the first wire as the most significant bit.
+    Matrix [[1,0,0,0],[0,1,0,0],[0,0,0,1],[0,0,1,0]]; self-inverse.
+    """
+
     num_wires = 2
     _matrix = _ctrl(_X)
 
@@ -187,6 +226,11 @@ class CNOT(_SelfInverse):
 
 
 class CZ(_SelfInverse):
+    """Controlled Z on wires [control, target]: diag(1, 1, 1, −1), symmetric in its wires.
+
+    Self-inverse; decomposes as H(target)·CNOT·H(target).
+    """
+
     num_wires = 2
     _matrix = _ctrl(_Z)
     has_diagonal = True
@@ -204,6 +248,12 @@ class CZ(_SelfInverse):
 
 
 class CY(_SelfInverse):
+    """Controlled Y on wires [control, target]: applies PauliY to the target when the control is |1⟩.
+
+    Matrices act on basis states |b₀b₁…⟩ with the first wire as the most significant bit.
+    Self-inverse.
+    """
+
     num_wires = 2
     _matrix = _ctrl(_Y)
 
@@ -218,6 +268,11 @@ class CY(_SelfInverse):
 
 
 class SWAP(_SelfInverse):
+    """Exchanges the states of two wires: |ab⟩ → |ba⟩.
+
+    Self-inverse; decomposes into three CNOTs.
+    """
+
     num_wires = 2
     _matrix = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=complex)
 
@@ -228,6 +283,11 @@ class SWAP(_SelfInverse):
 
 
 class ISWAP(_Constant):
+    """Exchanges two wires with a phase i on the swapped amplitudes: |01⟩ → i|10⟩, |10⟩ → i|01⟩.
+
+    Matrices act on basis states |b₀b₁…⟩ with the first wire as the most significant bit.
+    """
+
     num_wires = 2
     _matrix = np.array([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]], dtype=complex)
 
@@ -238,6 +298,12 @@ class ISWAP(_Constant):
 
 
 class Toffoli(_SelfInverse):
+    """Doubly controlled NOT on wires [control, control, target] (CCX).
+
+    Matrices act on basis states |b₀b₁…⟩ with the first wire as the most significant bit.
+    Self-inverse.
+    """
+
     num_wires = 3
     _matrix = _ctrl(_X, 2)
 
@@ -256,6 +322,12 @@ class Toffoli(_SelfInverse):
 
 
 class CSWAP(_SelfInverse):
+    """Controlled SWAP (Fredkin) on wires [control, a, b]: swaps a and b when the control is |1⟩.
+
+    Matrices act on basis states |b₀b₁…⟩ with the first wire as the most significant bit.
+    Self-inverse.
+    """
+
     num_wires = 3
     _matrix = _ctrl(SWAP._matrix)
 
