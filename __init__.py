@@ -10,6 +10,7 @@ from kettle.compiler.grad import grad as grad
 from kettle.compiler.grad import jacobian as jacobian
 from kettle.compiler.grad import value_and_grad as value_and_grad
 from kettle.compiler.qjit import qjit as qjit
+from kettle.core import kmath as math
 from kettle.core import knumpy as numpy
 from kettle.core.drawer import draw as draw
 from kettle.core.measurements import counts as counts
