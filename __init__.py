@@ -40,6 +40,7 @@ from kettle.core.ops import RZ as RZ
 from kettle.core.ops import SWAP as SWAP
 from kettle.core.ops import SX as SX
 from kettle.core.ops import Adjoint as Adjoint
+from kettle.core.ops import Controlled as Controlled
 from kettle.core.ops import BasisState as BasisState
 from kettle.core.ops import ControlledPhaseShift as ControlledPhaseShift
 from kettle.core.ops import CRot as CRot
@@ -65,6 +66,7 @@ from kettle.core.ops import T as T
 from kettle.core.ops import Tensor as Tensor
 from kettle.core.ops import Toffoli as Toffoli
 from kettle.core.ops import adjoint as adjoint
+from kettle.core.ops import ctrl as ctrl
 from kettle.core.ops.channels import AmplitudeDamping as AmplitudeDamping
 from kettle.core.ops.channels import BitFlip as BitFlip
 from kettle.core.ops.channels import DepolarizingChannel as DepolarizingChannel
@@ -85,6 +87,9 @@ from kettle.core.tape import QuantumTape as QuantumTape
 from kettle.core.templates import AmplitudeEmbedding as AmplitudeEmbedding
 from kettle.core.templates import AngleEmbedding as AngleEmbedding
 from kettle.core.templates import BasicEntanglerLayers as BasicEntanglerLayers
+from kettle.core.templates import BasisEmbedding as BasisEmbedding
+from kettle.core.templates import IQPEmbedding as IQPEmbedding
+from kettle.core.templates import QFT as QFT
 from kettle.core.templates import StronglyEntanglingLayers as StronglyEntanglingLayers
 from kettle.core.wires import Wires as Wires
 from kettle.devices.about import about as about

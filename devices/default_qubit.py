@@ -30,6 +30,8 @@ GATES = frozenset({
     "QubitUnitary", "BasisState", "StatePrep",
 })
 _ADJOINTABLE = GATES - {"BasisState", "StatePrep"}
+#: kt.ctrl of these runs as one dense gate (core/ops/controlled.py)
+_CONTROLLABLE = _ADJOINTABLE | frozenset(f"Adjoint({g})" for g in _ADJOINTABLE)
 OBSERVABLES = frozenset({"PauliX", "PauliY", "PauliZ", "Hadamard", "Identity", "Hermitian",
                          "Projector", "Tensor", "Hamiltonian"})
 
@@ -46,7 +48,8 @@ class DefaultQubit(Device):
     name = "default.qubit"
     wires_from_circuit = True
     capabilities = Capabilities(
-        operations=GATES | frozenset(f"Adjoint({g})" for g in _ADJOINTABLE),
+        operations=GATES | frozenset(f"Adjoint({g})" for g in _ADJOINTABLE)
+        | frozenset(f"C({g})" for g in _CONTROLLABLE),
         observables=OBSERVABLES,
         measurements=ALL_MEASUREMENTS,
         derivatives=frozenset({"adjoint"}),
