@@ -7,6 +7,7 @@ decided from the circuit alone, so they are raised before any work is done.
 """
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -20,6 +21,7 @@ from kettle.errors import DeviceError, OperatorError
 MAX_ARRAY_AXES = 64
 
 
+@functools.lru_cache(maxsize=1)
 def physical_memory() -> int | None:
     """Bytes of physical memory of this machine, or None where the OS does not say."""
     try:
@@ -58,9 +60,13 @@ def check_state_fits(device_name: str, tape: QuantumTape, n_wires: int, *,
         DeviceError: the state needs more bytes than ``memory``, or more array axes than NumPy
             allows; the message names the wire count and the bytes.
     """
+    memory = physical_memory() if memory is None else memory
+    axes = axes_per_wire * n_wires
+    if axes <= MAX_ARRAY_AXES and (memory is None or
+                                   (2 ** axes) * 16 * (tape.batch_size or 1) <= memory):
+        return  # fits even in double precision: no need to look at the parameters
     params = tape.get_parameters(trainable_only=False)
     need = state_bytes(n_wires, axes_per_wire, params, tape.batch_size)
-    memory = physical_memory() if memory is None else memory
     what = "state vector" if axes_per_wire == 1 else "density matrix"
     size = f"2**{axes_per_wire * n_wires}" if axes_per_wire * n_wires > 20 else \
         f"{2 ** (axes_per_wire * n_wires)}"
