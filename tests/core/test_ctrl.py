@@ -240,3 +240,17 @@ def test_errors(make, message):
     with pytest.raises(OperatorError) as info:
         make()
     assert str(info.value) == message
+
+
+def test_broadcast_and_compiled_controlled_gates():
+    jax = pytest.importorskip("jax")
+    dev = kt.device("default.qubit", wires=2)
+
+    @kt.qnode(dev)
+    def circuit(x):
+        kt.ctrl(kt.RY, control=0, control_values=0)(x, wires=1)  # acts: wire 0 is |0⟩
+        return kt.expval(kt.PauliZ(1))
+
+    onp.testing.assert_allclose(circuit(np.array([0.3, 0.6])), onp.cos([0.3, 0.6]), atol=1e-12)
+    assert float(kt.qjit(circuit)(jax.numpy.array(0.3))) == pytest.approx(onp.cos(0.3), abs=1e-6)
+    assert float(jax.grad(circuit)(jax.numpy.array(0.3))) == pytest.approx(-onp.sin(0.3), abs=1e-6)
