@@ -118,6 +118,7 @@ class Controlled(Operation):
         self.num_params = base.num_params
         self.ndim_params = base.ndim_params
         self.real_params = base.real_params
+        self.generator_is_structural = base.generator_is_structural
         self.hyperparameters = {}
         queuing.unqueue(base)
         super().__init__(*base.data, wires=control_wires + base.wires, id=id)
