@@ -14,7 +14,7 @@ controlled gates of its base's decomposition, else into one QubitUnitary.
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import autoray as ar
 import numpy as np
@@ -48,9 +48,9 @@ def _native_bases() -> dict:
     return {gate: (names[name], k) for (name, k), gate in _native_table().items()}
 
 
-def native_form(op: "Controlled") -> Operator:
-    """The device gate that equals ``op`` (CNOT for C(PauliX), …), or ``op`` itself."""
-    if not all(op.control_values):
+def native_form(op: Operator) -> Operator:
+    """The device gate that equals a controlled ``op`` (CNOT for C(PauliX), …), or ``op``."""
+    if not isinstance(op, Controlled) or not all(op.control_values):
         return op
     gate = _native_table().get((op.base.name, len(op.control_wires)))
     if gate is None:
@@ -89,6 +89,10 @@ class Controlled(Operation):
         OperatorError: control wires that overlap the base's wires, or control values that are not
             one bit per control wire.
     """
+
+    base: Operator
+    control_wires: Wires
+    control_values: tuple[bool, ...]
 
     def __init__(self, base: Operator, control_wires: Any, control_values: Any = None, *,
                  id: str | None = None):
@@ -213,12 +217,12 @@ class Controlled(Operation):
             return Controlled(self._base().adjoint(), self.control_wires, self.control_values)
 
     def with_parameters(self, params):
-        new = super().with_parameters(params)
+        new = cast(Controlled, super().with_parameters(params))
         new.base = self.base.with_parameters(params)
         return new
 
     def map_wires(self, wire_map: dict):
-        new = super().map_wires(wire_map)
+        new = cast(Controlled, super().map_wires(wire_map))
         new.base = self.base.map_wires(wire_map)
         new.control_wires = Wires([wire_map.get(w, w) for w in self.control_wires])
         return new
