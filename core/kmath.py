@@ -36,6 +36,7 @@ __all__ = [
     "add",
     "allclose",
     "angle",
+    "arange",
     "arccos",
     "arcsin",
     "arctan",
@@ -56,14 +57,17 @@ __all__ = [
     "einsum",
     "exp",
     "expand_dims",
+    "eye",
     "flip",
     "get_interface",
     "imag",
     "is_abstract",
     "isclose",
+    "iscomplex",
     "isfinite",
     "isnan",
     "kron",
+    "linspace",
     "log",
     "matmul",
     "max",
@@ -75,6 +79,7 @@ __all__ = [
     "multiply",
     "ndim",
     "norm",
+    "ones",
     "ones_like",
     "outer",
     "power",
@@ -92,13 +97,16 @@ __all__ = [
     "stack",
     "subtract",
     "sum",
+    "take",
     "tan",
     "tanh",
     "tensordot",
     "to_numpy",
     "trace",
     "transpose",
+    "unwrap",
     "where",
+    "zeros",
     "zeros_like",
 ]
 
@@ -419,6 +427,53 @@ def dot(a: Any, b: Any) -> Any:
     axis_b = _builtins.max(qmath.ndim(b) - 2, 0)
     return _do("tensordot", a, b, axes=[[qmath.ndim(a) - 1], [axis_b]], backend=backend,
                inputs=[a, b])
+
+
+def _creator(name: str, doc: str):
+    def fn(*args: Any, like: Any = "numpy", dtype: Any = None) -> Any:
+        backend = _BACKEND[like if isinstance(like, str) else get_interface(like)]
+        kwargs = {} if dtype is None else {"dtype": _dtype_name(dtype)}
+        out = ar.do(name, *args, like="numpy" if backend == "autograd" else backend, **kwargs)
+        if backend == "autograd":
+            return _kettle_tensor(out)
+        if not isinstance(like, str) and backend != "numpy":
+            return qmath.convert_like(to_numpy(out), like, qmath.dtype_name(out))  # its device
+        return out
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc + " ``like``: an interface name or an array of the framework (and device)."
+    return fn
+
+
+zeros = _creator("zeros", "An array of zeros of ``shape``.")
+ones = _creator("ones", "An array of ones of ``shape``.")
+eye = _creator("eye", "The ``n`` × ``n`` identity.")
+arange = _creator("arange", "Evenly spaced values in [start, stop).")
+linspace = _creator("linspace", "``num`` evenly spaced values from ``start`` to ``stop``.")
+
+
+def take(x: Any, indices: Any, axis: int | None = None) -> Any:
+    """Entries of ``x`` at ``indices`` (along ``axis``), as ``numpy.take``."""
+    if isinstance(x, (list, tuple)):
+        x = np.asarray(x)
+    backend = _backend(x)
+    if backend not in ("numpy", "autograd") and get_interface(indices) == "numpy":
+        indices = qmath.convert_like(np.asarray(indices), x, "int64")
+    return _do("take", x, indices, axis=axis, backend=backend, inputs=[x])
+
+
+def iscomplex(x: Any) -> bool:
+    """Whether ``x`` has a complex dtype."""
+    return qmath.dtype_name(x).startswith("complex")
+
+
+def unwrap(values: Any) -> Any:
+    """Plain NumPy arrays (or Python numbers for 0-d values) of a value or a sequence of values,
+    detached from every framework."""
+    if isinstance(values, (list, tuple)):
+        return type(values)(unwrap(v) for v in values)
+    out = to_numpy(values)
+    return out.item() if out.ndim == 0 else out
 
 
 def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08) -> bool:

@@ -247,7 +247,7 @@ def _flip_controls(full: Any, values: tuple[bool, ...], n_wires: int) -> Any:
     return ar.do("matmul", ar.do("matmul", p, full), p)
 
 
-def ctrl(target: Any, control: Any, control_values: Any = None) -> Any:
+def ctrl(target: Any, control: Any, control_values: Any = None, work_wires: Any = None) -> Any:
     """The controlled version of an operation, or of every operation a quantum function applies.
 
     Args:
@@ -257,6 +257,8 @@ def ctrl(target: Any, control: Any, control_values: Any = None) -> Any:
         control: the control wire or wires.
         control_values: one bit per control wire (default all 1): the gate acts when the controls
             hold these values.
+        work_wires: spare wires a hardware decomposition could use (PennyLane's option). kettle's
+            decompositions need none, so they are only checked to be free (not control wires).
 
     Returns:
         The controlled operator, or a function with the same arguments as ``target`` returning
@@ -275,6 +277,10 @@ def ctrl(target: Any, control: Any, control_values: Any = None) -> Any:
         ...     kt.ctrl(kt.RY, control=0, control_values=0)(x, wires=1)
         ...     return kt.probs(wires=[0, 1])
     """
+    busy = [w for w in Wires(work_wires if work_wires is not None else []) if w in Wires(control)]
+    if busy:
+        raise OperatorError(f"ctrl got work wire(s) {busy} that are also control wires; work wires "
+                            "must be free wires", operator="ctrl")
     if isinstance(target, Operator):
         queuing.unqueue(target)
         op = native_form(Controlled.unqueued(target, control, control_values))

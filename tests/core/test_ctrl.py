@@ -254,3 +254,10 @@ def test_broadcast_and_compiled_controlled_gates():
     onp.testing.assert_allclose(circuit(np.array([0.3, 0.6])), onp.cos([0.3, 0.6]), atol=1e-12)
     assert float(kt.qjit(circuit)(jax.numpy.array(0.3))) == pytest.approx(onp.cos(0.3), abs=1e-6)
     assert float(jax.grad(circuit)(jax.numpy.array(0.3))) == pytest.approx(-onp.sin(0.3), abs=1e-6)
+
+
+def test_work_wires_are_accepted_and_must_be_free():
+    op = kt.ctrl(kt.RX(0.2, wires=1), control=0, control_values=0, work_wires=[5])
+    onp.testing.assert_allclose(op.matrix(), controlled(rx(0.2), [0]), atol=1e-14)
+    with pytest.raises(OperatorError, match=r"work wire\(s\) \[0\] that are also control wires"):
+        kt.ctrl(kt.RX(0.2, wires=1), control=0, work_wires=0)

@@ -186,3 +186,27 @@ def test_import_forms():
     import kettle.math as direct
 
     assert direct is kmath is kt.math
+
+
+@pytest.mark.parametrize("interface", FRAMEWORKS)
+def test_constructors_take_like(interface):
+    z = kmath.zeros((2, 3), like=interface, dtype="float32")
+    assert kmath.get_interface(z) == interface and kmath.shape(z) == (2, 3)
+    assert kt.core.qmath.dtype_name(z) == "float32"
+    e = kmath.eye(2, like=MAKERS[interface](V))  # an array as ``like``: its framework
+    assert kmath.get_interface(e) == interface
+    onp.testing.assert_array_equal(kmath.to_numpy(e), onp.eye(2))
+    onp.testing.assert_array_equal(kmath.to_numpy(kmath.arange(3, like=interface)), [0, 1, 2])
+    onp.testing.assert_allclose(kmath.to_numpy(kmath.linspace(0.0, 1.0, 3, like=interface)),
+                                [0, 0.5, 1])
+    onp.testing.assert_array_equal(kmath.to_numpy(kmath.ones(2, like=interface)), [1, 1])
+    close(kmath.take(MAKERS[interface](V), [2, 0], axis=0), V[[2, 0]], interface)
+
+
+def test_unwrap_and_iscomplex():
+    assert kmath.unwrap([torch.tensor(1.5), jnp.array([1.0, 2.0]), np.array(0.5)])[0] == 1.5
+    out = kmath.unwrap((tf.constant([1.0]), onp.float64(2.0)))
+    assert isinstance(out, tuple) and type(out[0]) is onp.ndarray and out[1] == 2.0
+    assert kmath.iscomplex(torch.ones(1, dtype=torch.complex64))
+    assert not kmath.iscomplex(jnp.ones(1))
+    assert sorted(kmath.__all__) == kmath.__all__ and all(hasattr(kmath, n) for n in kmath.__all__)
