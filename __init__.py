@@ -10,6 +10,7 @@ from kettle.compiler.grad import grad as grad
 from kettle.compiler.grad import jacobian as jacobian
 from kettle.compiler.grad import value_and_grad as value_and_grad
 from kettle.compiler.qjit import qjit as qjit
+from kettle.core import kmath as math
 from kettle.core import knumpy as numpy
 from kettle.core.drawer import draw as draw
 from kettle.core.mpl_drawer import draw_mpl as draw_mpl
@@ -40,6 +41,7 @@ from kettle.core.ops import RZ as RZ
 from kettle.core.ops import SWAP as SWAP
 from kettle.core.ops import SX as SX
 from kettle.core.ops import Adjoint as Adjoint
+from kettle.core.ops import Controlled as Controlled
 from kettle.core.ops import BasisState as BasisState
 from kettle.core.ops import ControlledPhaseShift as ControlledPhaseShift
 from kettle.core.ops import CRot as CRot
@@ -65,6 +67,7 @@ from kettle.core.ops import T as T
 from kettle.core.ops import Tensor as Tensor
 from kettle.core.ops import Toffoli as Toffoli
 from kettle.core.ops import adjoint as adjoint
+from kettle.core.ops import ctrl as ctrl
 from kettle.core.ops.channels import AmplitudeDamping as AmplitudeDamping
 from kettle.core.ops.channels import BitFlip as BitFlip
 from kettle.core.ops.channels import DepolarizingChannel as DepolarizingChannel
@@ -86,6 +89,9 @@ from kettle.core.tape import QuantumTape as QuantumTape
 from kettle.core.templates import AmplitudeEmbedding as AmplitudeEmbedding
 from kettle.core.templates import AngleEmbedding as AngleEmbedding
 from kettle.core.templates import BasicEntanglerLayers as BasicEntanglerLayers
+from kettle.core.templates import BasisEmbedding as BasisEmbedding
+from kettle.core.templates import IQPEmbedding as IQPEmbedding
+from kettle.core.templates import QFT as QFT
 from kettle.core.templates import StronglyEntanglingLayers as StronglyEntanglingLayers
 from kettle.core.wires import Wires as Wires
 from kettle.devices.about import about as about

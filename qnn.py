@@ -1,8 +1,13 @@
 """Quantum layers for neural networks: ``kt.qnn.TorchLayer`` and ``kt.qnn.KerasLayer``.
 
-Each is imported on first use, so importing kettle does not import torch or keras.
+Each is imported on first use, so importing kettle does not import torch or keras. When keras is
+already imported, KerasLayer is imported with kettle: that registers it with Keras, so
+``keras.models.load_model`` finds it in a fresh process after ``import keras; import kettle``
+(otherwise touch ``kt.qnn.KerasLayer`` or pass ``custom_objects``).
 """
 from __future__ import annotations
+
+import sys
 
 from kettle.core.qmath import require_framework
 
@@ -21,3 +26,7 @@ def __getattr__(name: str):
 
         return KerasLayer
     raise AttributeError(f"module 'kettle.qnn' has no attribute {name!r}")
+
+
+if "keras" in sys.modules:  # cheap then, and saved models can be loaded without further steps
+    __getattr__("KerasLayer")

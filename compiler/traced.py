@@ -189,7 +189,7 @@ def execute(tapes: Sequence[QuantumTape], device, jac_fn: Callable, method: str)
     """
     tapes = flatten.with_trainable(list(tapes), traced_indices)
     params = [p for t in tapes for p in t.get_parameters()]
-    templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
+    templates = [flatten.result_template(t, len(device.circuit_wires(t))) for t in tapes]
     dtype = jnp.finfo(jnp.result_type(float, *params)).dtype
     counts = [len(t.trainable_params) for t in tapes]
     held = _held_tracers(tapes)

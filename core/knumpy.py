@@ -10,6 +10,7 @@ import builtins as _builtins
 import functools
 import sys
 import types
+from typing import Any
 
 import autograd.numpy as _anp
 import numpy as _np
@@ -94,25 +95,51 @@ ArrayBox.register(tensor)
 VSpace.register(tensor, lambda x: ArrayVSpace(x))
 
 
+def _as_tensor(out: Any, requires_grad: bool) -> Any:
+    """``out`` as tensors: arrays (and lists or tuples of them, as ``meshgrid`` returns) become
+    tensors; objects that are not numeric arrays (``choice`` over gate classes, an ``.npz`` archive)
+    come back unchanged."""
+    if isinstance(out, ArrayBox):
+        return out
+    if isinstance(out, (_np.ndarray, _np.generic)):
+        if _np.asarray(out).dtype.kind not in "biufc":  # objects, strings: not differentiable
+            return out
+        return tensor(out, requires_grad=requires_grad)
+    if isinstance(out, (list, tuple)) and out and _builtins.all(
+            isinstance(o, _np.ndarray) for o in out):
+        return type(out)(_as_tensor(o, requires_grad) for o in out)
+    if isinstance(out, (_builtins.int, _builtins.float, _builtins.complex)) \
+            and not isinstance(out, _builtins.bool):
+        return tensor(out, requires_grad=requires_grad)
+    return out
+
+
 def _returns_tensor(fn):
     @functools.wraps(fn)
     def wrapper(*args, requires_grad: bool = True, **kwargs):
-        out = fn(*args, **kwargs)
-        if isinstance(out, ArrayBox):
-            return out
-        return tensor(out, requires_grad=requires_grad)
+        return _as_tensor(fn(*args, **kwargs), requires_grad)
 
     return wrapper
 
 
-for _name in ["array", "asarray", "zeros", "ones", "empty", "full", "eye", "identity", "arange",
-              "linspace", "logspace", "zeros_like", "ones_like", "full_like", "empty_like",
-              "diag", "stack", "hstack", "vstack", "concatenate"]:
+#: every function of this module that makes an array from data, a shape or a file returns a tensor
+CONSTRUCTORS = (
+    "array", "asarray", "asanyarray", "ascontiguousarray", "asfortranarray", "copy", "zeros",
+    "ones", "empty", "full", "eye", "identity", "arange", "linspace", "logspace", "geomspace",
+    "zeros_like", "ones_like", "full_like", "empty_like", "diag", "diagflat", "tri", "stack",
+    "hstack", "vstack", "dstack", "column_stack", "concatenate", "block", "meshgrid", "indices",
+    "fromfunction", "fromiter", "frombuffer", "fromstring", "fromfile", "loadtxt", "genfromtxt",
+    "load",
+)
+for _name in CONSTRUCTORS:
     globals()[_name] = _returns_tensor(getattr(_anp, _name))
 
 
 class _RandomModule(types.ModuleType):
-    """``kettle.numpy.random``: NumPy's random functions returning trainable tensors."""
+    """``kettle.numpy.random``: NumPy's random functions returning trainable tensors.
+
+    ``choice`` over objects that are not numbers (gate classes, strings) returns the objects.
+    """
 
     def __getattr__(self, name):
         attr = getattr(_np.random, name)

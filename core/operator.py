@@ -32,6 +32,22 @@ def _numeric(p: Any) -> bool:
     return True
 
 
+def _complex_value(p: Any) -> Any:
+    """A complex parameter's offending value (its first entry with an imaginary part), or None
+    for real ones. Traced complex values count as complex: their imaginary part is unknown."""
+    if isinstance(p, (int, float)):
+        return None
+    if isinstance(p, complex):
+        return p if p.imag else None
+    if not qmath.dtype_name(p).startswith("complex"):
+        return None
+    if qmath.is_abstract(p):
+        return p
+    values = np.atleast_1d(qmath.to_numpy(p))
+    bad = values[values.imag != 0]
+    return complex(bad.flat[0]) if bad.size else None
+
+
 def _coerce_param(p: Any) -> Any:
     if isinstance(p, (list, tuple)):
         return np.asarray(p)
@@ -58,6 +74,8 @@ class Operator:
     control_flow: bool = False
     prepares_state: bool = False
     is_involutory: bool = False
+    #: True when every parameter is a real angle (rotations): complex values are an error
+    real_params: bool = False
 
     def __init__(self, *params: Any, wires: Any = None, id: str | None = None):
         if wires is None:
@@ -87,6 +105,11 @@ class Operator:
                 raise OperatorError(
                     f"parameter {i} of {self.name} must be a number or a numeric array, got {p!r}",
                     operator=self.name)
+            if self.real_params and (bad := _complex_value(p)) is not None:
+                raise OperatorError(
+                    f"{self.name} takes real angles, but parameter {i} is the complex number {bad!r}: a "
+                    f"complex angle makes the gate non-unitary; pass a real number (complex values "
+                    f"belong in QubitUnitary, StatePrep or Hermitian)", operator=self.name)
         self.id = id
         self.hyperparameters: dict[str, Any] = getattr(self, "hyperparameters", {})
         self._batch_size = self._find_batch_size()

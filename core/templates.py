@@ -8,8 +8,9 @@ import numpy as np
 from kettle.core import qmath
 from kettle.core.operator import Operation
 from kettle.core.ops.matrix_ops import StatePrep
-from kettle.core.ops.parametric import RX, RY, RZ, Rot
-from kettle.core.ops.qubit import CNOT
+from kettle.core.ops.parametric import RX, RY, RZ, ControlledPhaseShift, MultiRZ, Rot
+from kettle.core.ops.qubit import CNOT, SWAP, Hadamard, PauliX
+from kettle.core.wires import Wires
 from kettle.errors import OperatorError, StatePrepError
 
 _ROTATIONS = {"X": RX, "Y": RY, "Z": RZ}
@@ -158,4 +159,133 @@ class StronglyEntanglingLayers(Operation):
                         wires=wires[i]) for i in range(n)]
             if n > 1:
                 ops += [imprimitive(wires=[wires[i], wires[(i + r) % n]]) for i in range(n)]
+        return ops
+
+
+class BasisEmbedding(Operation):
+    """Prepare the basis state |b₁…bₙ⟩ from |0…0⟩: PauliX on every wire whose bit is 1.
+
+    Args:
+        features: n bits (one per wire, the first for the first wire) or an integer in
+            [0, 2**n), read as n binary digits with the first wire most significant.
+        wires: the n wires.
+
+    Raises:
+        OperatorError: not one bit per wire, an entry that is not 0 or 1, or an integer out of
+            range.
+
+    The bits are data of the circuit's structure, not trainable parameters.
+    """
+
+    num_params = 0
+
+    def __init__(self, features, wires, *, id=None):
+        n = len(Wires(wires))
+        self.hyperparameters = {"bits": _basis_bits(features, n)}
+        super().__init__(wires=wires, id=id)
+
+    @staticmethod
+    def compute_decomposition(wires, bits):
+        return [PauliX(wires=w) for w, b in zip(wires, bits) if b]
+
+
+def _basis_bits(features, n: int) -> tuple[int, ...]:
+    if qmath.is_abstract(features):
+        raise OperatorError("BasisEmbedding needs concrete bits (they choose the gates); it cannot "
+                            "take values traced by jax.jit or tf.function", operator="BasisEmbedding")
+    values = qmath.to_numpy(features) if not isinstance(features, (list, tuple)) else \
+        np.asarray(features)
+    if values.ndim == 0:
+        k = int(values)
+        if values != k or not 0 <= k < 2 ** n:
+            raise OperatorError(f"BasisEmbedding on {n} wire(s) takes an integer in [0, {2 ** n}), "
+                                f"got {values.item()!r}", operator="BasisEmbedding")
+        return tuple(int(b) for b in np.binary_repr(k, width=n))
+    flat = values.reshape(-1).tolist()
+    if len(flat) != n:
+        raise OperatorError(f"BasisEmbedding on {n} wire(s) needs {n} bits, got {len(flat)}: "
+                            f"{flat}", operator="BasisEmbedding")
+    bad = [v for v in flat if v not in (0, 1)]
+    if bad:
+        raise OperatorError(f"BasisEmbedding got the features {flat}: {bad[0]!r} is not a bit; each "
+                            "entry must be 0 or 1", operator="BasisEmbedding")
+    return tuple(int(v) for v in flat)
+
+
+class IQPEmbedding(Operation):
+    """Encode n features with instantaneous-quantum-polynomial layers.
+
+    Each repetition applies a Hadamard and RZ(xᵢ) on every wire i, then MultiRZ(xᵢ·xⱼ) on the wire
+    pairs of ``pattern`` (default: every pair i < j, in lexicographic order).
+
+    Args:
+        features: n features (a leading batch axis is allowed).
+        wires: n wires.
+        n_repeats: how many times the layer is applied.
+        pattern: pairs of wires for the MultiRZ entanglers.
+
+    Raises:
+        OperatorError: not one feature per wire, or n_repeats below 1.
+    """
+
+    num_params = 1
+    ndim_params = (1,)
+    real_params = True
+
+    def __init__(self, features, wires, n_repeats: int = 1, pattern=None, *, id=None):
+        wires = Wires(wires)
+        if pattern is None:
+            pattern = [[wires[i], wires[j]] for i in range(len(wires)) for j in range(i + 1, len(wires))]
+        if not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
+            raise OperatorError(f"IQPEmbedding n_repeats must be a positive integer, got "
+                                f"{n_repeats!r}", operator="IQPEmbedding")
+        self.hyperparameters = {"n_repeats": int(n_repeats),
+                                "pattern": tuple(tuple(p) for p in pattern)}
+        super().__init__(features, wires=wires, id=id)
+        n = qmath.shape(self.data[0])[-1]
+        if n != len(self.wires):
+            raise OperatorError(f"IQPEmbedding on {len(self.wires)} wire(s) needs one feature per "
+                                f"wire, got {n}", operator=self.name)
+
+    @staticmethod
+    def compute_decomposition(features, wires, n_repeats, pattern):
+        ops = []
+        for _ in range(n_repeats):
+            for i, w in enumerate(wires):
+                ops += [Hadamard(wires=w), RZ(features[..., i], wires=w)]
+            for a, b in pattern:
+                i, j = wires.index(a), wires.index(b)
+                ops.append(MultiRZ(features[..., i] * features[..., j], wires=[a, b]))
+        return ops
+
+
+class QFT(Operation):
+    """The quantum Fourier transform on n wires: |k⟩ ↦ 2^(−n/2) Σ_j e^(2πi jk/2ⁿ) |j⟩, with the
+    first wire the most significant bit.
+
+    Decomposes into Hadamards, controlled phase shifts and the final SWAPs that reverse the wire
+    order; ``kt.adjoint(kt.QFT(wires=...))`` is the inverse transform.
+    """
+
+    num_params = 0
+
+    def __init__(self, wires, *, id=None):
+        self.hyperparameters = {"n_wires": len(Wires(wires))}
+        super().__init__(wires=wires, id=id)
+
+    @staticmethod
+    def compute_matrix(n_wires):
+        dim = 2 ** n_wires
+        j = np.arange(dim)
+        return np.exp(2j * np.pi * np.outer(j, j) / dim) / np.sqrt(dim)
+
+    @staticmethod
+    def compute_decomposition(wires, n_wires):
+        n = n_wires
+        ops = []
+        for i in range(n):
+            ops.append(Hadamard(wires=wires[i]))
+            for j in range(i + 1, n):
+                ops.append(ControlledPhaseShift(np.pi / 2 ** (j - i), wires=[wires[j], wires[i]]))
+        ops += [SWAP(wires=[wires[i], wires[n - 1 - i]]) for i in range(n // 2)]
         return ops

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from kettle.core import measurements as m
 from kettle.core import qmath
 from kettle.core.ops.channels import CHANNELS
 from kettle.core.ops.matrix_ops import BasisState, StatePrep
@@ -17,17 +16,17 @@ from kettle.core.tape import QuantumTape
 from kettle.devices import qubit_kernel
 from kettle.devices.default_qubit import DefaultQubit
 from kettle.devices.device import ALL_MEASUREMENTS, Capabilities, Device
-from kettle.devices.mixed_measure import NO_STATE_VECTOR, marginal_probs, measure_analytic
+from kettle.devices.mixed_measure import marginal_probs, measure_analytic
 from kettle.devices.mixed_state import initial_state
+from kettle.devices.preflight import check_finite_angles, check_state_fits
 from kettle.devices.sampling import measure_with_shots
-from kettle.errors import MeasurementError
 
 CHANNEL_NAMES = frozenset(c.__name__ for c in CHANNELS)
 
 
 class DefaultMixed(Device):
-    """Density-matrix simulator: every gate of default.qubit, noise channels, all measurements but
-    ``state()`` (use ``density_matrix``).
+    """Density-matrix simulator: every gate of default.qubit, noise channels, every measurement;
+    ``state()`` returns the density matrix over all wires.
 
     Args:
         wires: number of wires or wire labels.
@@ -45,10 +44,11 @@ class DefaultMixed(Device):
     """
 
     name = "default.mixed"
+    wires_from_circuit = True
     capabilities = Capabilities(
         operations=DefaultQubit.capabilities.operations | CHANNEL_NAMES,
         observables=DefaultQubit.capabilities.observables,
-        measurements=ALL_MEASUREMENTS - {"state"},
+        measurements=ALL_MEASUREMENTS,
         derivatives=frozenset(),
         backprop_interfaces=frozenset({"autograd", "torch", "tf", "jax"}),
         shots=True,
@@ -62,19 +62,21 @@ class DefaultMixed(Device):
         """Validate a tape (see :meth:`Device.preprocess`).
 
         Raises:
-            MeasurementError: for ``state()``, pointing to ``density_matrix``; and as the base
-                class does.
+            DeviceError: a density matrix this machine cannot hold (before allocating it); and as
+                the base class does.
+            OperatorError: a NaN or infinite gate parameter with finite shots.
         """
-        if any(isinstance(mp, m.StateMP) for mp in tape.measurements):
-            raise MeasurementError(NO_STATE_VECTOR, measurement="state")
-        return super().preprocess(tape)
+        tape = super().preprocess(tape)
+        check_state_fits(self.name, tape, len(self.circuit_wires(tape)), axes_per_wire=2)
+        check_finite_angles(tape)
+        return tape
 
     def execute(self, tapes: Sequence[QuantumTape]) -> list:
         return [self.simulate(t) for t in tapes]
 
     def simulate(self, tape: QuantumTape):
         """Evolve |0…0⟩⟨0…0| through the tape and measure it."""
-        view, interface, like = initial_state(self.wires, tape.get_parameters(trainable_only=False),
+        view, interface, like = initial_state(self.circuit_wires(tape), tape.get_parameters(trainable_only=False),
                                               type(self).kernel)
         touched: set = set()
         for op in tape.operations:

@@ -17,6 +17,7 @@ from kettle.core.tape import QuantumTape
 from kettle.devices import qubit_kernel
 from kettle.devices.adjoint import adjoint_jacobian
 from kettle.devices.device import ALL_MEASUREMENTS, Capabilities, Device
+from kettle.devices.preflight import check_finite_angles, check_state_fits
 from kettle.devices.qubit_kernel import align, lift_state
 from kettle.devices.qubit_measure import StateView, measure_analytic
 from kettle.devices.sampling import measure_with_shots
@@ -29,6 +30,8 @@ GATES = frozenset({
     "QubitUnitary", "BasisState", "StatePrep",
 })
 _ADJOINTABLE = GATES - {"BasisState", "StatePrep"}
+#: kt.ctrl of these runs as one dense gate (core/ops/controlled.py)
+_CONTROLLABLE = _ADJOINTABLE | frozenset(f"Adjoint({g})" for g in _ADJOINTABLE)
 OBSERVABLES = frozenset({"PauliX", "PauliY", "PauliZ", "Hadamard", "Identity", "Hermitian",
                          "Projector", "Tensor", "Hamiltonian"})
 
@@ -43,8 +46,10 @@ class DefaultQubit(Device):
     """
 
     name = "default.qubit"
+    wires_from_circuit = True
     capabilities = Capabilities(
-        operations=GATES | frozenset(f"Adjoint({g})" for g in _ADJOINTABLE),
+        operations=GATES | frozenset(f"Adjoint({g})" for g in _ADJOINTABLE)
+        | frozenset(f"C({g})" for g in _CONTROLLABLE),
         observables=OBSERVABLES,
         measurements=ALL_MEASUREMENTS,
         derivatives=frozenset({"adjoint"}),
@@ -61,7 +66,9 @@ class DefaultQubit(Device):
         """Validate a tape (see :meth:`Device.preprocess`).
 
         Raises:
-            DeviceError: for a noise channel, pointing to default.mixed; and as the base class does.
+            DeviceError: for a noise channel, pointing to default.mixed; for a state this machine
+                cannot hold (before allocating it); and as the base class does.
+            OperatorError: a NaN or infinite gate parameter with finite shots.
         """
         for op in tape.operations:
             if isinstance(op, Channel):
@@ -70,14 +77,17 @@ class DefaultQubit(Device):
                     f"'{self.name}' simulates pure states only; use "
                     f"kt.device('default.mixed', wires=...) for noisy circuits",
                     device=self.name, operation=op.name)
-        return super().preprocess(tape)
+        tape = super().preprocess(tape)
+        check_state_fits(self.name, tape, len(self.circuit_wires(tape)))
+        check_finite_angles(tape)
+        return tape
 
     def execute(self, tapes: Sequence[QuantumTape]) -> list:
         return [self.simulate(t) for t in tapes]
 
     def compute_derivatives(self, tapes: Sequence[QuantumTape], method: str = "adjoint") -> list:
         """Adjoint Jacobians of expval tapes (see devices/adjoint.py)."""
-        return [adjoint_jacobian(t, self.wires, type(self).kernel, self._initial_view) for t in tapes]
+        return [adjoint_jacobian(t, self.circuit_wires(t), type(self).kernel, self._initial_view) for t in tapes]
 
     def _initial_view(self, tape: QuantumTape) -> StateView:
         view = self._zero_view(tape)[0]
@@ -89,9 +99,9 @@ class DefaultQubit(Device):
         return view
 
     def _zero_view(self, tape: QuantumTape):
-        state, interface, like = qmath.zero_state(len(self.wires),
-                                                  tape.get_parameters(trainable_only=False))
-        return StateView(state, self.wires, False, type(self).kernel), interface, like
+        wires = self.circuit_wires(tape)
+        state, interface, like = qmath.zero_state(len(wires), tape.get_parameters(trainable_only=False))
+        return StateView(state, wires, False, type(self).kernel), interface, like
 
     def _run_ops(self, view: StateView, ops: list) -> StateView:
         """Apply the gates recorded in the body of a compiled loop or conditional."""

@@ -71,7 +71,8 @@ class Device:
     their own derivatives implement :meth:`compute_derivatives` too.
 
     Args:
-        wires: a number of wires (labelled 0..n-1) or an iterable of labels.
+        wires: a number of wires (labelled 0..n-1) or an iterable of labels; None (for devices with
+            ``wires_from_circuit``) takes the wires from each circuit, see :meth:`circuit_wires`.
         shots: None for analytic results, a positive int, or a shot vector.
         seed: seed of the device's random generator (for sampling).
 
@@ -82,6 +83,9 @@ class Device:
 
     name = "device"
     capabilities = Capabilities()
+    #: whether the device can be created without ``wires``, taking them from each circuit
+    #: (:meth:`circuit_wires`); devices that read ``self.wires`` directly leave this False.
+    wires_from_circuit = False
 
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
@@ -106,8 +110,14 @@ class Device:
                 "compute_derivatives(tapes, method)",
                 device=cls.name)
 
-    def __init__(self, wires: Any, *, shots: Any = None, seed: Any = None):
-        if isinstance(wires, (int, np.integer)) and not isinstance(wires, bool):
+    def __init__(self, wires: Any = None, *, shots: Any = None, seed: Any = None):
+        if wires is None:
+            if not type(self).wires_from_circuit:
+                raise WireError(f"device '{self.name}' needs its wires: pass wires=<number of wires> "
+                                "or a list of labels (it does not take them from each circuit)",
+                                wires=wires)
+            self.wires = None
+        elif isinstance(wires, (int, np.integer)) and not isinstance(wires, bool):
             if wires < 1:
                 raise WireError(f"{self.name} needs at least one wire, got wires={wires}", wires=wires)
             self.wires = Wires.range(int(wires))
@@ -129,11 +139,39 @@ class Device:
                               "or a numpy.random.Generator", device=self.name) from err
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r} wires={list(self.wires)} shots={self.shots}>"
+        wires = "from each circuit" if self.wires is None else list(self.wires)
+        return f"<{type(self).__name__} {self.name!r} wires={wires} shots={self.shots}>"
 
     @property
-    def num_wires(self) -> int:
-        return len(self.wires)
+    def num_wires(self) -> int | None:
+        """The number of wires, or None for a device that takes its wires from each circuit."""
+        return None if self.wires is None else len(self.wires)
+
+    def circuit_wires(self, tape: QuantumTape) -> Wires:
+        """The wires ``tape`` runs on: the device's, or for a device created without ``wires``
+        the circuit's own labels (sorted when they can be, else in order of appearance).
+
+        Raises:
+            WireError: a device without wires given a circuit that uses none, or gates on wires
+                known only when a compiled program runs.
+        """
+        if self.wires is not None:
+            return self.wires
+        labels = list(tape.wires)
+        if any(is_dynamic(w) for w in labels):
+            raise WireError(f"device '{self.name}' was created without wires and takes them from "
+                            "each circuit, but this circuit has a wire known only when the compiled "
+                            f"program runs; create the device with wires=<number of wires>",
+                            wires=[w for w in labels if not is_dynamic(w)])
+        if not labels:
+            raise WireError(f"device '{self.name}' takes its wires from each circuit, but this "
+                            "circuit uses none; name the wires of its measurements (e.g. "
+                            "kt.probs(wires=[0, 1])) or create the device with wires=...", wires=[])
+        try:
+            labels = sorted(labels)
+        except TypeError:  # mixed label types such as 0 and "a": keep the circuit's order
+            pass
+        return Wires(labels)
 
     # ---------------------------------------------------------------- validation
     def supports_operation(self, op) -> bool:
@@ -177,6 +215,8 @@ class Device:
         """
         self._check_measurements(tape)
         self._check_shots(tape.shots)
+        if self.wires is None:
+            self.circuit_wires(tape)  # raises for circuits it cannot take wires from
         for op in tape.operations:
             self._check_wires(op.name, op.wires)
         for mp in tape.measurements:
@@ -258,6 +298,8 @@ class Device:
                 "shots=1000 (for example) to the device or the QNode call", device=self.name)
 
     def _check_wires(self, what: str, wires) -> None:
+        if self.wires is None:  # the device takes its wires from the circuit
+            return
         for w in wires:
             if not is_dynamic(w) and w not in self.wires:  # dynamic ones are checked at run time
                 raise WireError(f"{what} acts on wire {w!r}, but device '{self.name}' has wires "

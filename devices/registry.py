@@ -155,12 +155,13 @@ def device_conflicts() -> dict[str, list[DeviceEntry]]:
     return {name: list(entries) for name, entries in _CONFLICTS.items()}
 
 
-def device(name: str, wires: Any = 1, *, shots: Any = None, seed: Any = None, **options: Any):
+def device(name: str, wires: Any = None, *, shots: Any = None, seed: Any = None, **options: Any):
     """Create a device by name.
 
     Args:
         name: device name, e.g. ``"default.qubit"``.
-        wires: number of wires or an iterable of wire labels.
+        wires: number of wires or an iterable of wire labels; None (the default) for a device that
+            takes its wires from each circuit it runs (default.qubit, default.mixed).
         shots: None (analytic), a positive int, or a shot vector.
         seed: seed for sampling.
         **options: device-specific options, passed to the device's constructor.

@@ -61,7 +61,7 @@ def _first_order_callback(fn: Callable, spec, *args):
 def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> list:
     jac_fn, max_diff = jacobian_fn(config, device), config.max_diff
     params = [p for t in tapes for p in t.get_parameters()]
-    templates = [flatten.result_template(t, len(device.wires)) for t in tapes]
+    templates = [flatten.result_template(t, len(device.circuit_wires(t))) for t in tapes]
     size = sum(flatten.size_of(tm) for tm in templates)
     dtype = jnp.result_type(*params) if params else jnp.result_type(float)  # float32 without x64
     out_spec = jax.ShapeDtypeStruct((size,), dtype)

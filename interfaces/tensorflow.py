@@ -74,8 +74,7 @@ def _first_order(grads: list, args) -> list:
 
 def _execute_graph(tapes, device, config, params, dtype) -> list:
     """Inside tf.function: host computations through tf.numpy_function."""
-    n_wires = len(device.wires)
-    templates = [flatten.result_template(t, n_wires) for t in tapes]
+    templates = [flatten.result_template(t, len(device.circuit_wires(t))) for t in tapes]
     run = Execution(tapes, device, config, templates=templates)
     batch = _run_time_batch(tapes)  # a tensor when the batch axis is unknown while tracing
     size = None if batch is not None else sum(flatten.size_of(tm) for tm in templates)
@@ -86,7 +85,8 @@ def _execute_graph(tapes, device, config, params, dtype) -> list:
 
     def host_vjp(dy, *values):
         bound = flatten.bind(tapes, list(values))
-        concrete = [flatten.result_template(t, n_wires) for t in bound]  # batch sizes known here
+        concrete = [flatten.result_template(t, len(device.circuit_wires(t)))  # batch sizes known
+                    for t in bound]
         grads = Execution(tapes, device, config).vjp_numpy(dy, list(values), concrete)
         return [np.asarray(g, dtype=np.asarray(v).dtype).reshape(np.shape(v))
                 for g, v in zip(grads, values)]

@@ -101,7 +101,7 @@ class LieAlgebraOptimizer:
         self._qnode = circuit
         self._tape = _checked_tape(circuit, name)
         self.device = circuit.device
-        self.wires = list(self.device.wires)
+        self.wires = list(self.device.circuit_wires(self._tape))  # a device may take them from the circuit
         if restriction is None:
             n = len(self.wires)
             if n > MAX_FULL_ALGEBRA_QUBITS:

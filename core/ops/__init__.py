@@ -1,6 +1,8 @@
 """Every gate, observable and state preparation."""
 from kettle.core.ops.adjoint import Adjoint as Adjoint
 from kettle.core.ops.adjoint import adjoint as adjoint
+from kettle.core.ops.controlled import Controlled as Controlled
+from kettle.core.ops.controlled import ctrl as ctrl
 from kettle.core.ops.matrix_ops import BasisState as BasisState
 from kettle.core.ops.matrix_ops import QubitUnitary as QubitUnitary
 from kettle.core.ops.matrix_ops import StatePrep as StatePrep

@@ -41,6 +41,11 @@ class Hermitian(Observable):
         return "𝓗"
 
 
+def _plain_number(v):
+    """``2`` rather than ``2.0`` for whole numbers in messages."""
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
 class Projector(Observable):
     """Projector onto a basis state (bits, one per wire) or a state vector (length 2**n)."""
 
@@ -51,8 +56,14 @@ class Projector(Observable):
         super().__init__(state, wires=wires, id=id)
         n = len(self.wires)
         length = qmath.shape(self.data[0])[-1]
-        if length == n and not qmath.is_abstract(self.data[0]) and set(
-                np.unique(qmath.to_numpy(self.data[0])).tolist()) <= {0, 1}:
+        if length == n and not qmath.is_abstract(self.data[0]):
+            values = qmath.to_numpy(self.data[0])
+            bad = [v for v in np.unique(values).tolist() if v not in (0, 1)]
+            if bad:
+                raise OperatorError(
+                    f"Projector on wires {list(self.wires)} got the basis state "
+                    f"{values.tolist()}: {_plain_number(bad[0])} is not a bit; each entry must be "
+                    f"0 or 1 (or pass a state vector of length {2 ** n})", operator=self.name)
             self.hyperparameters = {"kind": "basis"}
         elif length == 2 ** n:
             self.hyperparameters = {"kind": "vector"}

@@ -29,6 +29,7 @@ class _Rotation(Operation):
 
     num_params = 1
     ndim_params = (0,)
+    real_params = True
 
     def adjoint(self):
         return type(self).unqueued(-self.data[0], wires=self.wires)
@@ -127,6 +128,7 @@ class Rot(Operation):
 
     num_wires = 1
     num_params = 3
+    real_params = True
     ndim_params = (0, 0, 0)
 
     @staticmethod
@@ -261,6 +263,7 @@ class CRot(Operation):
 
     num_wires = 2
     num_params = 3
+    real_params = True
     ndim_params = (0, 0, 0)
 
     @staticmethod

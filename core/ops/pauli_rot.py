@@ -47,6 +47,7 @@ class PauliRot(Operation):
 
     num_params = 1
     ndim_params = (0,)
+    real_params = True
 
     def __init__(self, theta: Any, pauli_word: str, wires: Any, *, id: str | None = None):
         if not isinstance(pauli_word, str) or not pauli_word or set(pauli_word) - set("XYZ"):

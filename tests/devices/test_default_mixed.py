@@ -135,7 +135,7 @@ def test_registered_through_the_plugin_hook_with_its_capabilities():
     assert caps.derivatives == frozenset()
     assert caps.backprop_interfaces == {"autograd", "torch", "tf", "jax"}
     assert caps.broadcasting and caps.shots and caps.analytic
-    assert "state" not in caps.measurements and "density_matrix" in caps.measurements
+    assert {"state", "density_matrix"} <= caps.measurements  # state() is the density matrix
     assert {"RX", "Adjoint(RX)", "StatePrep", "BasisState", "QubitChannel"} <= caps.operations
 
 
@@ -338,22 +338,6 @@ def test_state_preparation_on_a_used_wire_is_an_error():
 
 
 # ---------------------------------------------------------------------------- errors
-def test_state_is_an_error_that_points_to_density_matrix():
-    dev = kt.device("default.mixed", wires=1)
-
-    @kt.qnode(dev)
-    def circuit():
-        kt.BitFlip(0.1, wires=0)
-        return kt.state()
-
-    with pytest.raises(MeasurementError) as info:
-        circuit()
-    assert str(info.value) == (
-        "state() returns a state vector, but device 'default.mixed' simulates mixed states, which "
-        "have none; use kt.density_matrix(wires=[...]) instead")
-    assert info.value.measurement == "state"
-
-
 @pytest.mark.parametrize("diff_method, message", [
     ("adjoint", "device 'default.mixed' provides no 'adjoint' derivatives (it provides: none)"),
     ("device", "device 'default.mixed' provides no 'device' derivatives (it provides: none)"),

@@ -49,16 +49,15 @@ def reference(kind, steps, **h):
                 xs[k] = xs[k] - s["a"]
             elif kind == "adagrad":
                 s["v"] = s["v"] + g ** 2
-                xs[k] = xs[k] - eta * g / (onp.sqrt(s["v"]) + h["eps"])
+                xs[k] = xs[k] - eta * g / onp.sqrt(s["v"] + h["eps"])
             elif kind == "rmsprop":
                 s["v"] = h["decay"] * s["v"] + (1 - h["decay"]) * g ** 2
-                xs[k] = xs[k] - eta * g / (onp.sqrt(s["v"]) + h["eps"])
+                xs[k] = xs[k] - eta * g / onp.sqrt(s["v"] + h["eps"])
             elif kind == "adam":
                 s["m"] = h["beta1"] * s["m"] + (1 - h["beta1"]) * g
                 s["v"] = h["beta2"] * s["v"] + (1 - h["beta2"]) * g ** 2
-                m_hat = s["m"] / (1 - h["beta1"] ** t)
-                v_hat = s["v"] / (1 - h["beta2"] ** t)
-                xs[k] = xs[k] - eta * m_hat / (onp.sqrt(v_hat) + h["eps"])
+                eta_t = eta * onp.sqrt(1 - h["beta2"] ** t) / (1 - h["beta1"] ** t)
+                xs[k] = xs[k] - eta_t * s["m"] / (onp.sqrt(s["v"]) + h["eps"])
     return xs
 
 
@@ -205,4 +204,4 @@ def test_usual_default_hyper_parameters():
     r = kt.RMSPropOptimizer()
     assert (r.stepsize, r.decay, r.eps) == (0.01, 0.9, 1e-8)
     a = kt.AdamOptimizer()
-    assert (a.stepsize, a.beta1, a.beta2, a.eps) == (0.01, 0.9, 0.999, 1e-8)
+    assert (a.stepsize, a.beta1, a.beta2, a.eps) == (0.01, 0.9, 0.99, 1e-8)  # PennyLane: beta2=0.99
