@@ -28,5 +28,5 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'kettle.qnn' has no attribute {name!r}")
 
 
-if "keras" in sys.modules:  # cheap then, and saved models can be loaded without further steps
+if sys.modules.get("keras") is not None:  # cheap then, and saved models can be loaded without further steps
     __getattr__("KerasLayer")

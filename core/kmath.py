@@ -10,12 +10,13 @@ tensors and values traced by ``kt.grad``), ``"torch"``, ``"tensorflow"`` and ``"
 
 Example:
     >>> from kettle import math as kmath
-    >>> import torch
-    >>> x = torch.tensor([0.3, 0.4], requires_grad=True)
-    >>> kmath.sqrt(kmath.sum(x ** 2))            # a torch tensor with a gradient
-    >>> kmath.stack([x, [1.0, 2.0]])            # the list becomes a torch tensor
+    >>> x = np.array([0.3, 0.4], requires_grad=True)     # kettle.numpy: autograd
+    >>> float(kmath.sqrt(kmath.sum(x ** 2)))
+    0.5
+    >>> kmath.stack([x, [1.0, 2.0]]).shape
+    (2, 2)
     >>> kmath.get_interface(x), kmath.requires_grad(x)
-    ('torch', True)
+    ('autograd', True)
 """
 from __future__ import annotations
 
