@@ -18,6 +18,7 @@ Otherwise (NumPy and ``kettle.numpy`` arrays) they are the autograd implementati
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -122,13 +123,22 @@ def _restricted(func: Callable, args: tuple, kwargs: dict, argnums: Sequence[int
     return of_diff_args
 
 
+def resolvable_step(dtype) -> float:
+    """The smallest step method "fd" takes without a warning at this precision: √ε/10, where the
+    round-off error of a forward difference (about ε/h) reaches 10√ε, far above its optimum."""
+    import jax.numpy as jnp
+
+    return float(jnp.finfo(dtype).eps) ** 0.5 / 10
+
+
 def _fd_step(h: float | None, diff_args: Sequence, argnums: Sequence[int]) -> float:
-    """The step of method "fd": ``h`` if given, else by the inputs' precision. Complex inputs are
-    refused (a forward difference along the real axis is not their derivative)."""
+    """The step of method "fd": ``h`` if given (with a warning when it is below what the inputs'
+    precision resolves), else by that precision. Complex inputs are refused (a forward difference
+    along the real axis is not their derivative)."""
     import jax
     import jax.numpy as jnp
 
-    low = False
+    low, coarsest = False, jnp.dtype("float64")
     for i, value in zip(argnums, diff_args):
         for leaf in jax.tree_util.tree_leaves(value):
             dtype = jnp.result_type(leaf)
@@ -137,8 +147,15 @@ def _fd_step(h: float | None, diff_args: Sequence, argnums: Sequence[int]) -> fl
                     f"argument {i} is complex ({dtype}); method='fd' differentiates real inputs: "
                     "pass its real and imaginary parts as separate real arguments, or use "
                     "method='auto'", argnum=i)
-            low = low or jnp.finfo(dtype).bits < 64
+            if jnp.finfo(dtype).bits < 64:
+                low, coarsest = True, dtype
     if h is not None:
+        floor = resolvable_step(coarsest)
+        if h < floor:
+            warnings.warn(
+                f"method='fd' got h={h:g}, below what {jnp.dtype(coarsest).name} resolves "
+                f"(steps under {floor:.1g} lose most digits to round-off); use a larger h, or "
+                "leave h unset for the default of this precision", UserWarning, stacklevel=4)
         return h
     return LOW_PRECISION_H if low else DEFAULT_H
 
@@ -235,6 +252,7 @@ class grad(autodiff.grad):
     Args:
         func: a function returning a real scalar; it may call QNodes.
         argnum: an int, or a tuple or list of ints: the arguments to differentiate.
+        argnums: the same as ``argnum`` (JAX's and PennyLane 0.45's spelling); give one of them.
         method: "auto" (default; each QNode by its own diff_method, the rest by JAX autodiff) or
             "fd" (forward finite differences of the whole function).
         h: the finite-difference step of method "fd" (default :data:`DEFAULT_H` for float64
@@ -243,6 +261,7 @@ class grad(autodiff.grad):
     Raises:
         ValueError: an unknown method, ``h`` that is not a positive float, ``h`` with "auto", or a
             malformed ``argnum``.
+        NonDifferentiableError: both ``argnum`` and ``argnums`` are given.
         DifferentiableCompilerError: (on call, JAX path) the function's output is not a real
             scalar; or a QNode with diff_method="finite-diff" is differentiated with "auto" inside
             ``kt.qjit``.
@@ -262,10 +281,10 @@ class grad(autodiff.grad):
         -0.479426
     """
 
-    def __init__(self, func: Callable, argnum: Any = None, *, method: str | None = None,
-                 h: float | None = None):
-        super().__init__(func, argnum)
-        self.method, self.h = _check_options(method, h, argnum, "kt.grad")
+    def __init__(self, func: Callable, argnum: Any = None, *, argnums: Any = None,
+                 method: str | None = None, h: float | None = None):
+        super().__init__(func, argnum, argnums=argnums)
+        self.method, self.h = _check_options(method, h, self.argnum, "kt.grad")
 
     def __call__(self, *args: Any, **kwargs: Any):
         if not _use_jax(self.method, args):
@@ -278,8 +297,8 @@ class grad(autodiff.grad):
         return grads
 
 
-def value_and_grad(func: Callable, argnum: Any = None, *, method: str | None = None,
-                   h: float | None = None) -> Callable:
+def value_and_grad(func: Callable, argnum: Any = None, *, argnums: Any = None,
+                   method: str | None = None, h: float | None = None) -> Callable:
     """The function's value and its gradient, ``(f(x), ∇f(x))``, from one evaluation.
 
     Inside ``kt.qjit`` and for JAX arrays this is JAX's ``value_and_grad`` with kettle's QNode
@@ -296,6 +315,7 @@ def value_and_grad(func: Callable, argnum: Any = None, *, method: str | None = N
         >>> float(value), float(slope)
         (6.25, 5.0)
     """
+    argnum = autodiff.merge_argnums(argnum, argnums, "kt.value_and_grad")
     method, h = _check_options(method, h, argnum, "kt.value_and_grad")
     autograd_grad = autodiff.grad(func, argnum)
 
@@ -308,8 +328,8 @@ def value_and_grad(func: Callable, argnum: Any = None, *, method: str | None = N
     return value_and_gradient
 
 
-def jacobian(func: Callable, argnum: Any = None, *, method: str | None = None,
-             h: float | None = None) -> Callable:
+def jacobian(func: Callable, argnum: Any = None, *, argnums: Any = None,
+             method: str | None = None, h: float | None = None) -> Callable:
     """The Jacobian of a hybrid function, shaped ``output shape + input shape``, also in qjit.
 
     Tuple outputs give one Jacobian per output; several arguments give, per output, a tuple with
@@ -326,6 +346,7 @@ def jacobian(func: Callable, argnum: Any = None, *, method: str | None = None,
         >>> jac(jnp.array([2.0, 3.0])).tolist()
         [[3.0, 2.0], [0.0, 6.0]]
     """
+    argnum = autodiff.merge_argnums(argnum, argnums, "kt.jacobian")
     method, h = _check_options(method, h, argnum, "kt.jacobian")
     autograd_jacobian = autodiff.jacobian(func, argnum)
 

@@ -33,6 +33,18 @@ def _as_differentiable(value: Any) -> Any:
     return tensor(arr, requires_grad=True)
 
 
+def merge_argnums(argnum: Any, argnums: Any, who: str) -> Any:
+    """The one argument selection of ``argnum`` (kettle's spelling) and ``argnums`` (JAX's and
+    PennyLane 0.45's spelling), which mean the same; giving both is an error."""
+    if argnums is None:
+        return argnum
+    if argnum is not None:
+        raise NonDifferentiableError(
+            f"{who} got argnum={argnum!r} and argnums={argnums!r}; they are two spellings of the "
+            "same option, pass only one of them", argnum=argnum)
+    return argnums
+
+
 def check_distinct(argnum: Any, positions: Sequence[int]) -> None:
     """Refuse an ``argnum`` that names one argument twice (after negative indices are resolved)."""
     repeated = sorted({i for i in positions if list(positions).count(i) > 1})
@@ -72,12 +84,14 @@ class grad:
         func: a function of arrays returning a scalar (it may call QNodes).
         argnum: index or indices of the arguments to differentiate. By default, every argument
             with ``requires_grad=True`` (``kettle.numpy`` arrays) is differentiated.
+        argnums: the same as ``argnum`` (the spelling of JAX and PennyLane 0.45); give one.
 
     Calling the result returns the gradient (a tuple of gradients for several arguments).
     ``.forward`` holds the function value of the last call (None before the first).
 
     Raises:
-        NonDifferentiableError: ``argnum`` names an argument with ``requires_grad=False``.
+        NonDifferentiableError: ``argnum`` names an argument with ``requires_grad=False``, or
+            both ``argnum`` and ``argnums`` are given.
         NonDifferentiableError: the function does not return a scalar (a ValueError).
 
     Example:
@@ -86,9 +100,10 @@ class grad:
         array([2., 0.])
     """
 
-    def __init__(self, func: Callable, argnum: int | Sequence[int] | None = None):
+    def __init__(self, func: Callable, argnum: int | Sequence[int] | None = None, *,
+                 argnums: int | Sequence[int] | None = None):
         self.func = func
-        self.argnum = argnum
+        self.argnum = merge_argnums(argnum, argnums, "kt.grad")
         self._forward = None
 
     @property
@@ -125,13 +140,15 @@ def _value(x):
     return x
 
 
-def jacobian(func: Callable, argnum: int | Sequence[int] | None = None) -> Callable:
+def jacobian(func: Callable, argnum: int | Sequence[int] | None = None, *,
+             argnums: int | Sequence[int] | None = None) -> Callable:
     """The Jacobian of a hybrid function: shape ``output shape + input shape``.
 
     Functions returning a tuple of arrays (e.g. a QNode with several measurements) give a tuple with
     one Jacobian per output. Several differentiated arguments give one Jacobian per argument
-    (nested inside the per-output tuple).
+    (nested inside the per-output tuple). ``argnums`` is another spelling of ``argnum``.
     """
+    argnum = merge_argnums(argnum, argnums, "kt.jacobian")
 
     def jac(*args, **kwargs):
         argnums, args, single = _select(func, argnum, args)
