@@ -109,9 +109,10 @@ def execute(tapes: Sequence[QuantumTape], device, diff_method: Any = "best",
         tapes = flatten.with_trainable(expanded, framework.trainable_indices)
     method.check_tapes(tapes)
     if method.traces_simulation:
-        return boundary.run(device, tapes, config)
-    if config.compiled:
-        from kettle.compiler.traced import execute as traced_execute
+        if config.compiled:  # runs of gates as one lax.scan: compile time sublinear in depth
+            from kettle.compiler.gate_scan import compress
 
-        return traced_execute(tapes, device, boundary.jacobian_fn(config, device), method.name)
+            tapes = [compress(t, device) for t in tapes]
+        return boundary.run(device, tapes, config)
+    # inside kt.qjit too (config.compiled): one host call per execution, any derivative order
     return framework.execute(tapes, device, config)

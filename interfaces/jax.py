@@ -1,116 +1,362 @@
-"""JAX adapter: the quantum Jacobian registered through ``jax.custom_jvp``.
+"""JAX adapter: every execution is one host call, its derivative a ``jax.custom_jvp``.
 
-Circuits run on the host through ``jax.pure_callback`` with result shapes known in advance, so QNodes
-work under ``jax.jit`` and ``jax.vmap``. The JVP rule multiplies the Jacobian by the tangents (JAX
-transposes it for reverse mode). With ``max_diff=2`` the Jacobian inside the rule is computed by
-running the gradient tapes through this adapter again, so ``jax.hessian`` works too.
+All tapes of one execution run on the host in one ``jax.pure_callback`` (``device.execute`` on
+NumPy values: default.qubit's compiled engine), so the program JAX traces holds one call however
+many gates the circuits have. The JVP rule multiplies a Jacobian by the tangents (JAX transposes
+that for reverse mode); the Jacobian is a second host call running the QNode's diff method on the
+device, for the parameters whose tangent is not a symbolic zero only. Under ``jax.vmap`` both calls
+get the whole batch at once (``vmap_method="expand_dims"``): the forward pass runs it as one
+broadcast tape, the Jacobian as one list of tapes.
+
+The same registration serves ``jax.jit``/``jax.vmap`` of QNodes and QNodes inside ``kt.qjit``
+(``config.compiled``). The shared pieces (running tapes on the config's executor, the method's
+Jacobian function, the errors) come from the adapter skeleton, interfaces/boundary.py. Higher
+derivatives: the host Jacobian's own JVP
+is JAX's derivative of the method's Jacobian traced on the tracers (parameter-shift's gradient
+tapes run through this function again, adjoint's sweep runs on the tracers) — to any order inside
+``kt.qjit``, up to ``max_diff`` outside it.
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import copy
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.custom_derivatives import SymbolicZero
 
-from kettle.core.config import ExecutionConfig
 from kettle.core.tape import QuantumTape
-from kettle.interfaces import boundary, flatten
-from kettle.interfaces.boundary import (check_scalar_parameters, jacobian_fn, nested,
-                                        second_derivative_error)
+from kettle.interfaces import flatten
+from kettle.core.config import ExecutionConfig
+from kettle.interfaces import boundary
+from kettle.interfaces.boundary import check_scalar_parameters, second_derivative_error
+
+#: how pure_callback sees a vmapped batch: unbatched operands get a leading axis of size 1.
+VMAP_METHOD = "expand_dims"
 
 
 def trainable_indices(tape: QuantumTape) -> list[int]:
-    # concrete arrays are not being differentiated or compiled; tracers are
+    """Floating-point tracers are differentiated; concrete arrays are not being traced."""
     return [i for i, p in enumerate(tape.get_parameters(trainable_only=False))
-            if isinstance(p, jax.core.Tracer)]
+            if isinstance(p, jax.core.Tracer) and jnp.issubdtype(p.dtype, jnp.inexact)]
 
 
-def _jacobian_matrix(tapes, jacs, templates):
-    """(flat output size, n params) matrix from tape-layout Jacobians."""
-    cols = [c for t, jac, tmpl in zip(tapes, jacs, templates)
-            for c in flatten.columns(jac, len(t.trainable_params), tmpl)]
-    row = 0
+def held_tracers(tapes: Sequence[QuantumTape]) -> list:
+    """Tracers the tapes hold besides their trainable parameters: integer parameters and run-time
+    wires (a ``kt.for_loop`` index). They are explicit operands of the host call and of the
+    custom JVP, which must not close over tracers of an enclosing loop or branch."""
+    seen, out = set(), []
+    for t in tapes:
+        trainable = set(t.trainable_params)
+        values = [p for i, p in enumerate(t.get_parameters(trainable_only=False))
+                  if i not in trainable]
+        values += [w for obj in (*t.operations, *t.measurements) for w in obj.wires]
+        for v in values:
+            if isinstance(v, jax.core.Tracer) and id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+    return out
+
+
+def rebound(tapes: Sequence[QuantumTape], held: list, new_held: Sequence,
+            params: Sequence) -> list[QuantumTape]:
+    """The tapes with ``held`` tracers replaced by ``new_held`` (wherever they sit: parameters,
+    wires, nested operators) and the trainable parameters by ``params``."""
+    if held:
+        memo = {id(old): new for old, new in zip(held, new_held)}
+        for t in tapes:  # everything else traced is kept as it is, not copied
+            for p in t.get_parameters(trainable_only=False):
+                memo.setdefault(id(p), p)
+        # operators only: the tapes' own wire lists are rebuilt from them (a run-time wire may
+        # turn out to equal another)
+        parts = copy.deepcopy([(t.operations, t.measurements) for t in tapes], memo)
+        tapes = [t.copy(operations=ops, measurements=meas) for t, (ops, meas) in zip(tapes, parts)]
+    return flatten.bind(tapes, params)
+
+
+def _host_value(value):
+    """A callback operand as the tapes want it: integer scalars (wires) as Python ints."""
+    arr = np.asarray(value)
+    return int(arr) if arr.ndim == 0 and arr.dtype.kind in "iu" else arr
+
+
+def _restricted(tapes: Sequence[QuantumTape], counts: Sequence[int], active: Sequence[int]):
+    """(per tape, the flat indices of its active parameters; the tapes that have some, with
+    ``trainable_params`` cut down to them)."""
+    per_tape, subs, start = [], [], 0
+    for t, n in zip(tapes, counts):
+        mine = [k - start for k in active if start <= k < start + n]
+        per_tape.append([start + j for j in mine])
+        if mine:
+            sub = t.copy()
+            sub.trainable_params = [t.trainable_params[j] for j in mine]
+            subs.append(sub)
+        start += n
+    return per_tape, subs
+
+
+def _jacobian_matrix(per_tape, subs, jacs, templates, xp):
+    """(flat output size, active params) matrix from tape-layout Jacobians (``xp``: numpy on the
+    host, jax.numpy on tracers)."""
     sizes = [flatten.size_of(tm) for tm in templates]
-    total = sum(sizes)
-    out = []
-    k = 0
-    for t, size in zip(tapes, sizes):
-        for _ in range(len(t.trainable_params)):
-            col = jnp.ravel(jnp.asarray(cols[k]))
-            out.append(jnp.zeros(total, col.dtype).at[row:row + size].set(col))
-            k += 1
+    total, row, blocks = sum(sizes), 0, []
+    it = iter(zip(subs, jacs))
+    for idx, tmpl, size in zip(per_tape, templates, sizes):
+        if idx:
+            sub, jac = next(it)
+            for col in flatten.columns(jac, len(idx), tmpl):
+                col = xp.ravel(xp.asarray(col))
+                blocks.append(xp.concatenate([xp.zeros(row, col.dtype), col,
+                                              xp.zeros(total - row - size, col.dtype)]))
         row += size
-    return jnp.stack(out, axis=1) if out else jnp.zeros((total, 0))
+    return xp.stack(blocks, axis=1) if blocks else xp.zeros((total, 0))
 
 
-def _first_order_callback(fn: Callable, spec, *args):
-    """``pure_callback`` whose derivative is a clear error, not JAX's "Pure callbacks do not
-    support JVP" (a Hessian of a QNode created with max_diff=1)."""
-    @jax.custom_jvp
-    def call(*a):
-        return jax.pure_callback(fn, spec, *a, vmap_method="sequential")
+def _distinct(params: Sequence) -> tuple[list, list[int]]:
+    """(the distinct tracers, per parameter the position of its tracer among them)."""
+    where: dict = {}
+    unique, param_of = [], []
+    for p in params:
+        if id(p) not in where:
+            where[id(p)] = len(unique)
+            unique.append(p)
+        param_of.append(where[id(p)])
+    return unique, param_of
 
-    @call.defjvp
-    def no_second_derivative(primals, tangents):
-        raise second_derivative_error()
 
-    return call(*args)
+class _Batch:
+    """The vmapped batch a host call received: operands with extra leading axes.
+
+    Attributes:
+        shape: the batch shape (leading axes), () when the call is not batched.
+        size: the number of batch entries.
+        batched: per operand, whether it varies over the batch.
+    """
+
+    def __init__(self, values: Sequence, base_ndims: Sequence[int]):
+        leads = [np.shape(v)[:np.ndim(v) - nd] for v, nd in zip(values, base_ndims)]
+        self.shape = np.broadcast_shapes(*leads) if any(leads) else ()
+        self.size = int(np.prod(self.shape))
+        self.batched = [any(d != 1 for d in lead) for lead in leads]
+        self._values = []
+        for v, lead, b in zip(values, leads, self.batched):
+            v = np.asarray(v)
+            base = v.shape[len(lead):]
+            if b:  # one leading axis over the whole batch
+                v = np.broadcast_to(v, tuple(self.shape) + base).reshape((self.size,) + base)
+            else:
+                v = v.reshape(base)
+            self._values.append(v)
+
+    @property
+    def values(self) -> list:
+        """The operands, batched ones with a single leading batch axis."""
+        return self._values
+
+    def entry(self, b: int) -> list:
+        return [v[b] if batched else v for v, batched in zip(self._values, self.batched)]
+
+    def shaped(self, flat: np.ndarray) -> np.ndarray:
+        """(size, ...) results back to the batch shape (entry results broadcast to it)."""
+        return flat.reshape(tuple(self.shape) + flat.shape[1:])
+
+
+def _flat_batch(results, templates, size: int, dtype) -> np.ndarray:
+    """(batch size, flat output size) from the results of broadcast tapes; results that do not
+    depend on the batch (a tape without batched parameters) are repeated."""
+    rows = []
+    for res, tmpl in zip(results, templates):
+        for leaf, shape in zip(flatten.leaves(res), flatten.leaves(tmpl)):
+            leaf = np.asarray(leaf)
+            if leaf.shape == tuple(shape):
+                leaf = np.broadcast_to(leaf, (size,) + leaf.shape)
+            leaf = leaf.reshape(size, -1)
+            rows += [leaf.real, leaf.imag] if shape.is_complex else [leaf.real]
+    return (np.concatenate(rows, axis=1) if rows else np.zeros((size, 0))).astype(dtype)
 
 
 def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> list:
-    jac_fn, max_diff = jacobian_fn(config, device), config.max_diff
+    """Results of ``tapes`` as JAX values, differentiable by the QNode's method.
+
+    Args:
+        tapes: tapes whose floating-point tracers are the trainable parameters.
+        device: the device; it runs NumPy values on the host.
+        config: the execution config: method, options, ``max_diff`` (the highest derivative
+            order outside ``kt.qjit``), ``compiled`` (inside it: any order), executor.
+    """
+    jac_fn = boundary.jacobian_fn(config, device)
+    max_diff, compiled = config.max_diff, config.compiled
+
+    def run_tapes(ts):
+        return boundary.run(device, ts, config)
+
+    tapes = flatten.with_trainable(list(tapes), trainable_indices)
     params = [p for t in tapes for p in t.get_parameters()]
+    n = len(params)
+    counts = [len(t.trainable_params) for t in tapes]
+    # one operand per distinct tracer (a value used by many gates is passed once): the program
+    # grows with the number of distinct parameters, not with the number of gates
+    dedupe = not any(t.batch_size for t in tapes)
+    unique, param_of = _distinct(params) if dedupe else (params, list(range(n)))
+    held = held_tracers(tapes)
+    if compiled and held and "jax" in device.capabilities.backprop_interfaces:
+        # a loop index or run-time wire reaches the circuit: JAX inlines a custom JVP whose
+        # operands vary inside a loop when it differentiates the loop twice, which a host call
+        # cannot survive, so these circuits are simulated on the tracers instead
+        from kettle.compiler.traced import execute as traced_execute
+
+        return traced_execute(tapes, device, jac_fn, jac_fn.method)
+    operands = [*unique, *held]
+    n_u = len(unique)
+    base_ndims = [jnp.ndim(v) for v in operands]
     templates = [flatten.result_template(t, len(device.circuit_wires(t))) for t in tapes]
     size = sum(flatten.size_of(tm) for tm in templates)
-    dtype = jnp.result_type(*params) if params else jnp.result_type(float)  # float32 without x64
-    out_spec = jax.ShapeDtypeStruct((size,), dtype)
-    n = len(params)
-    batched = [b for t in tapes for b in flatten.batched_params(t)]
+    dtype = jnp.finfo(jnp.result_type(float, *params)).dtype  # float32 params stay float32
+    higher = compiled or max_diff > 1
+    broadcastable = (device.capabilities.broadcasting and not any(t.batch_size for t in tapes)
+                     and all(t.shots.analytic for t in tapes))
+
+    def bind_all(values, to_param, to_held):
+        return rebound(tapes, held, [to_held(v) for v in values[n_u:]],
+                       [to_param(values[param_of[k]]) for k in range(n)])
+
+    def on_host(values) -> list[QuantumTape]:
+        return bind_all(values, np.asarray, _host_value)
+
+    def expanded(active_u):
+        """The tape parameters moved by the active operands, and the (params, operands) matrix
+        that sums their Jacobian columns per operand."""
+        active = [k for k in range(n) if param_of[k] in active_u]
+        where = {u: j for j, u in enumerate(active_u)}
+        fold = np.zeros((len(active), len(active_u)))
+        for i, k in enumerate(active):
+            fold[i, where[param_of[k]]] = 1.0
+        return active, fold
+
+    def _forward_batch(batch: _Batch) -> np.ndarray:
+        """(batch size, flat output size) results of a vmapped batch from one device call."""
+        if broadcastable and not any(batch.batched[n_u:]):  # one broadcast tape per tape
+            return _flat_batch(run_tapes(on_host(batch.values)), templates, batch.size, dtype)
+        per_entry = [on_host(batch.entry(b)) for b in range(batch.size)]  # or every entry's tapes
+        results = run_tapes([t for entry in per_entry for t in entry])
+        k = len(tapes)
+        return np.stack([flatten.flat_numpy(results[b * k:(b + 1) * k], dtype)
+                         for b in range(batch.size)])
+
+    def host_forward(*values):
+        batch = _Batch(values, base_ndims)
+        if not batch.shape:
+            return flatten.flat_numpy(run_tapes(on_host(batch.values)), dtype)
+        return batch.shaped(_forward_batch(batch))
+
+    @jax.custom_jvp
+    def run(*values):
+        return jax.pure_callback(host_forward, jax.ShapeDtypeStruct((size,), dtype), *values,
+                                 vmap_method=VMAP_METHOD)
+
+    def run_jvp(primals, tangents):
+        active_u = [u for u in range(n_u) if not isinstance(tangents[u], SymbolicZero)]
+        if not active_u:
+            out = run(*primals)
+            return out, jnp.zeros_like(out)
+        active, fold = expanded(active_u)
+        for sub in _restricted(tapes, counts, active)[1]:  # here, not inside the host call,
+            check_scalar_parameters(sub, jac_fn.method)      # which would wrap the error
+        out, jac = _with_jacobian(primals, active, fold)
+        return out, _contract(jac, tangents, active_u)
+
+    def _with_jacobian(primals, active, fold):
+        """Results and their (size, active operands) Jacobian from one host call, which is
+        differentiable again when allowed."""
+        def host_both(*values):
+            batch = _Batch(values, base_ndims)
+            entries = [batch.values] if not batch.shape else [batch.entry(b)
+                                                              for b in range(batch.size)]
+            forward = [on_host(e) for e in entries]
+            bound = [_restricted(f, counts, active) for f in forward]
+            forward = [t for f in forward for t in f]
+            all_subs = [s for _, subs in bound for s in subs]
+            first: list = []
+
+            def execute_fn(gradient_tapes):  # the results ride along the gradient tapes
+                res = run_tapes(forward + list(gradient_tapes))
+                first.append(res[:len(forward)])
+                return res[len(forward):]
+
+            jacs = jac_fn(all_subs, execute_fn)
+            mats, start = [], 0
+            for per_tape, subs in bound:
+                mat = _jacobian_matrix(per_tape, subs, jacs[start:start + len(subs)],
+                                       templates, np)
+                mats.append((mat @ fold).astype(dtype))
+                start += len(subs)
+            if not batch.shape:
+                results = first[0] if first else run_tapes(forward)  # adjoint: no tapes
+                return flatten.flat_numpy(results, dtype), mats[0]
+            if first:
+                k = len(tapes)
+                outs = np.stack([flatten.flat_numpy(first[0][b * k:(b + 1) * k], dtype)
+                                 for b in range(batch.size)])
+            else:
+                outs = _forward_batch(batch)
+            return batch.shaped(outs), batch.shaped(np.stack(mats))
+
+        spec = (jax.ShapeDtypeStruct((size,), dtype),
+                jax.ShapeDtypeStruct((size, fold.shape[1]), dtype))
+
+        @jax.custom_jvp
+        def both_call(*values):
+            return jax.pure_callback(host_both, spec, *values, vmap_method=VMAP_METHOD)
+
+        @both_call.defjvp
+        def both_jvp(p, t):
+            if not higher:
+                raise second_derivative_error()
+            # the results move as run's JVP says; the Jacobian as its traced form's derivative
+            out, out_dot = jax.jvp(run, p, t)
+            jac, jac_dot = jax.jvp(lambda *v: _traced_jacobian(v, active, fold), p, t)
+            return (out, jac), (out_dot, jac_dot)
+
+        return both_call(*primals)
+
+    def _traced_jacobian(values, active, fold):
+        """The same Jacobian as JAX code on the tracers (for derivatives of derivatives)."""
+        per_tape, subs = _restricted(bind_all(values, lambda v: v, lambda v: v), counts, active)
+        jacs = jac_fn(subs, lambda ts: execute(ts, device, config.lower()))
+        mat = _jacobian_matrix(per_tape, subs, jacs, templates, jnp)
+        return (mat @ jnp.asarray(fold, mat.dtype)).astype(dtype)
+
+    # per parameter of a broadcast tape: each flat result position's batch entry (-1: none)
     offsets = np.cumsum([0] + [flatten.size_of(tm) for tm in templates])
-    row_maps = []  # per parameter: positions in the flat results → batch entry (batched only)
+    row_maps, batched = [], []
     for t, tm, start in zip(tapes, templates, offsets):
         rows = None
         if t.batch_size:
             rows = np.full(size, -1)
             rows[start:start + flatten.size_of(tm)] = flatten.batch_rows(tm)
         row_maps += [rows] * len(t.trainable_params)
+        batched += flatten.batched_params(t)
 
-    def host_forward(*values):
-        results = boundary.run(device, flatten.bind(tapes, [np.asarray(v) for v in values]), config)
-        return flatten.flat_numpy(results, dtype)
+    def _contract(jac, tangents, active_u):
+        """J·t: plain parameters as one vector product; a broadcast tape's batched parameter
+        moves only its own entry's rows (operands are the parameters then: no deduplication)."""
+        plain = [j for j, u in enumerate(active_u) if not batched[u]]
+        out = jnp.zeros(size, dtype)
+        if plain:
+            vec = jnp.stack([jnp.asarray(tangents[active_u[j]], dtype) for j in plain])
+            cols = jac if len(plain) == len(active_u) else jac[:, np.asarray(plain)]
+            out = out + cols @ vec
+        for j, k in enumerate(active_u):
+            if batched[k]:
+                rows = row_maps[k]
+                spread = jnp.where(rows >= 0, jnp.asarray(tangents[k], dtype)[np.maximum(rows, 0)],
+                                   0)
+                out = out + jac[:, j] * spread
+        return out
 
-    def host_forward_and_jacobian(*values):
-        values = [np.asarray(v) for v in values]
-        results, jacs = boundary.Execution(tapes, device, config).forward_and_jacobians(values)
-        jac = _jacobian_matrix(flatten.bind(tapes, values), jacs, templates)
-        return flatten.flat_numpy(results, dtype), np.asarray(jac, dtype=dtype)
-
-    @jax.custom_jvp
-    def run(*args):
-        return jax.pure_callback(host_forward, out_spec, *args, vmap_method="sequential")
-
-    @run.defjvp
-    def run_jvp(primals, tangents):
-        if max_diff > 1:  # a traceable Jacobian: differentiable once more
-            out = run(*primals)
-            bound = flatten.bind(tapes, list(primals))
-            jacs = jac_fn(bound, nested(execute, trainable_indices, device, config))
-            jac = _jacobian_matrix(bound, jacs, templates).astype(dtype)
-        else:
-            for t in tapes:  # here, not inside the host callback, which would wrap the error
-                check_scalar_parameters(t, jac_fn.method)
-            spec = (out_spec, jax.ShapeDtypeStruct((size, n), dtype))
-            # results and Jacobian in one host call (one device call where the device has both)
-            out, jac = _first_order_callback(host_forward_and_jacobian, spec, *primals)
-        # each tangent spread over the result positions it moves: all of them for a plain
-        # parameter, its own batch entry's rows for a batched one
-        spread = [jnp.where(rows >= 0, jnp.asarray(x, dtype)[np.maximum(rows, 0)], 0) if b
-                  else jnp.broadcast_to(jnp.asarray(x, dtype), (size,))
-                  for x, b, rows in zip(tangents, batched, row_maps)]
-        return out, jnp.sum(jac * jnp.stack(spread, axis=1), axis=1) if n else jnp.zeros(size, dtype)
-
-    return flatten.unflatten(run(*params), templates)
+    run.defjvp(run_jvp, symbolic_zeros=True)
+    return flatten.unflatten(run(*operands), templates)
 
 
 def classical_jacobian(fn, args: Sequence, argnums: Sequence[int]) -> list:

@@ -1,0 +1,90 @@
+"""Long runs of gates in compiled backprop QNodes become one ``lax.scan``: the same values and
+derivatives as gate-by-gate simulation, and a program that does not grow with the depth."""
+from __future__ import annotations
+
+import numpy as onp
+import pytest
+
+jax = pytest.importorskip("jax")
+jnp = pytest.importorskip("jax.numpy")
+
+import kettle as kt  # noqa: E402
+from kettle.compiler import gate_scan  # noqa: E402
+
+pytestmark = pytest.mark.jax
+N = 3
+
+
+def layered(layers: int):
+    """RX(a), Rot(a, b, 0.3), RY(b) per wire, then CZ and CNOT rings; ⟨Z0 Z1⟩ and ⟨X2⟩."""
+    @kt.qnode(kt.device("default.qubit", wires=N), diff_method="backprop")
+    def circuit(x):
+        a, b = x[0], x[1]
+        kt.Hadamard(wires=0)
+        for layer in range(layers):
+            for q in range(N):
+                kt.RX(a * (layer + 1), wires=q)
+                kt.Rot(a, b, 0.3, wires=q)
+                kt.RY(b, wires=q)
+            for q in range(N):
+                kt.CZ(wires=[q, (q + 1) % N])
+                kt.CNOT(wires=[(q + 1) % N, q])
+        return kt.expval(kt.PauliZ(0) @ kt.PauliZ(1)), kt.expval(kt.PauliX(2))
+
+    return circuit
+
+
+def cost_of(circuit):
+    def cost(x):
+        zz, x2 = circuit(x)
+        return zz + jnp.sin(x2)
+
+    return cost
+
+
+X = jnp.array([0.4, -0.9])
+
+
+@pytest.fixture
+def gate_by_gate(monkeypatch):
+    def run(fn, *args):
+        monkeypatch.setattr(gate_scan, "MIN_RUN", 10 ** 9)
+        try:
+            return fn(*args)
+        finally:
+            monkeypatch.undo()
+    return run
+
+
+def test_scanned_values_gradients_and_hessians_equal_gate_by_gate(gate_by_gate):
+    cost = cost_of(layered(8))  # 8 layers x 15 gates: one scanned run
+    for make in (lambda f: f, kt.grad, jax.hessian):
+        scanned = kt.qjit(make(cost))(X)
+        reference = gate_by_gate(lambda: kt.qjit(make(cost))(X))
+        onp.testing.assert_allclose(scanned, reference, atol=1e-10)
+
+
+def test_the_scan_is_in_the_program_and_its_size_grows_sublinearly(gate_by_gate):
+    def text(layers):
+        return kt.qjit(kt.value_and_grad(cost_of(layered(layers)))).lower(X).as_text()
+
+    small, large = text(6), text(30)  # 90 against 450 gates
+    assert "stablehlo.while" in small
+    # what still grows is per gate parameter: stacking it (and its transpose in the gradient)
+    assert len(large) < 2.5 * len(small), (len(small), len(large))
+    unrolled_small, unrolled_large = gate_by_gate(lambda: (len(text(6)), len(text(30))))
+    assert unrolled_large > 4 * unrolled_small
+
+
+def test_short_runs_and_broadcast_tapes_stay_gate_by_gate():
+    dev = kt.device("default.qubit", wires=2)
+    with kt.QuantumTape() as tape:
+        for _ in range(3):
+            kt.RX(0.1, wires=0)
+        kt.expval(kt.PauliZ(0))
+    assert gate_scan.compress(tape, dev) is tape
+    with kt.QuantumTape() as batched:
+        for _ in range(gate_scan.MIN_RUN):
+            kt.RX(onp.array([0.1, 0.2]), wires=0)
+        kt.expval(kt.PauliZ(0))
+    assert gate_scan.compress(batched, dev) is batched
