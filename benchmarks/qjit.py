@@ -11,22 +11,47 @@ With ``--loops`` it instead compares a layered 8-qubit circuit written with ``kt
 the QNode against the same circuit unrolled by a Python loop: compile time and time per compiled
 value-and-gradient call, for several layer counts.
 
+With ``--catalyst`` it runs ``qjit(value_and_grad(circuit))`` side by side with Catalyst
+(``pennylane-catalyst`` on lightning.qubit, installed in its own venv, default ``/work/catvenv``:
+it pins its own jax and is never a kettle dependency), each library in its own process, for
+StronglyEntanglingLayers circuits measured in ⟨Z0 Z1⟩; both sides compute in float64 (kettle by
+kt.qjit's default, with JAX's default configuration). Prints compile time (first call minus a
+compiled call) and median time per call, and their ratios.
+
 Run: python benchmarks/qjit.py [--quick] [--methods backprop adjoint parameter-shift] [--loops]
+     python benchmarks/qjit.py --catalyst [--catalyst-python /work/catvenv/bin/python] [--quick]
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
-import kettle as kt
-from forward import median_ms
+try:  # the Catalyst worker runs in Catalyst's venv, without kettle or optax
+    import optax
 
-jax.config.update("jax_enable_x64", True)
+    import kettle as kt
+except ImportError:
+    kt = optax = None
+
+
+def median_ms(fn, repeats: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * statistics.median(times)
 
 N_WIRES, LAYERS, STEPS = 6, 2, 10
 
@@ -128,14 +153,115 @@ def loops(repeats: int) -> None:
             np.testing.assert_allclose(results[0][1], other[1], atol=1e-10)
 
 
+# ------------------------------------------------------------------ side by side with Catalyst
+
+#: (qubits, StronglyEntanglingLayers layers, diff method) of the side-by-side comparison.
+CASES = [(6, 2, "adjoint"), (6, 2, "parameter-shift"), (6, 2, "backprop"), (12, 2, "adjoint"),
+         (12, 2, "parameter-shift"), (16, 2, "adjoint"), (6, 20, "adjoint"), (6, 20, "backprop")]
+
+
+def _weights(n_wires: int, layers: int):
+    return np.random.default_rng(7).uniform(0, 2 * np.pi, (layers, n_wires, 3))
+
+
+def _kettle_case(n_wires: int, layers: int, method: str):
+    dev = kt.device("default.qubit", wires=n_wires)
+
+    @kt.qnode(dev, diff_method=method)
+    def circuit(w):
+        kt.StronglyEntanglingLayers(w, wires=range(n_wires))
+        return kt.expval(kt.PauliZ(0) @ kt.PauliZ(1))
+
+    return kt.qjit(kt.value_and_grad(circuit)), _weights(n_wires, layers)
+
+
+def _catalyst_case(n_wires: int, layers: int, method: str):
+    import catalyst
+    import pennylane as qml
+
+    dev = qml.device("lightning.qubit", wires=n_wires)
+
+    @qml.qnode(dev, diff_method=method)
+    def circuit(w):
+        qml.StronglyEntanglingLayers(w, wires=range(n_wires))
+        return qml.expval(qml.PauliZ(0) @ qml.PauliZ(1))
+
+    return qml.qjit(catalyst.value_and_grad(circuit)), jnp.asarray(_weights(n_wires, layers))
+
+
+def worker(side: str, n_wires: int, layers: int, method: str, repeats: int) -> dict:
+    """Compile and time one case in this process; the result as a dict (printed as JSON)."""
+    make = _kettle_case if side == "kettle" else _catalyst_case
+    t0 = time.perf_counter()
+    f, w = make(n_wires, layers, method)
+    value, grad = jax.block_until_ready(f(w))
+    first = time.perf_counter() - t0
+    call_ms = median_ms(lambda: jax.block_until_ready(f(w)), repeats, warmup=1)
+    return {"compile_s": first - call_ms / 1e3, "call_ms": call_ms, "value": float(value),
+            "grad_norm": float(np.linalg.norm(np.asarray(grad))),
+            "dtype": str(np.asarray(value).dtype)}
+
+
+def _run_worker(python: str, side: str, case: tuple, repeats: int) -> dict | None:
+    env = dict(os.environ)
+    if side == "catalyst":
+        env.pop("PYTHONPATH", None)  # Catalyst's venv never sees kettle
+    cmd = [python, os.path.abspath(__file__), "--worker", side, json.dumps(list(case)),
+           "--repeats", str(repeats)]
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
+    if done.returncode != 0:
+        print(f"  {side} {case}: failed: {done.stderr.strip().splitlines()[-1:]}")
+        return None
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(python: str, repeats: int, cases=CASES) -> None:
+    print("qjit(value_and_grad(circuit)), StronglyEntanglingLayers -> expval(Z0 Z1), float64; "
+          f"Catalyst on lightning.qubit ({python})")
+    print(f"{'case':>26} {'kettle compile':>15} {'Catalyst':>9} {'ratio':>6} "
+          f"{'kettle call':>12} {'Catalyst':>9} {'ratio':>6}")
+    for case in cases:
+        n_wires, layers, method = case
+        ours = _run_worker(sys.executable, "kettle", case, repeats)
+        theirs = (_run_worker(python, "catalyst", case, repeats) if method != "backprop"
+                  else None)  # Catalyst differentiates QNodes by adjoint or parameter-shift
+        if ours is None:
+            continue
+        label = f"{n_wires}q {layers}L {method}"
+        if theirs is None:
+            print(f"{label:>26} {ours['compile_s']:14.2f}s {'—':>9} {'':>6} "
+                  f"{ours['call_ms']:10.2f}ms {'—':>9}")
+            continue
+        if abs(ours["value"] - theirs["value"]) > 1e-8 or \
+                abs(ours["grad_norm"] - theirs["grad_norm"]) > 1e-8:
+            print(f"  {label}: results differ: {ours} vs {theirs}")
+        print(f"{label:>26} {ours['compile_s']:14.2f}s {theirs['compile_s']:8.2f}s "
+              f"{ours['compile_s'] / theirs['compile_s']:5.2f}x {ours['call_ms']:10.2f}ms "
+              f"{theirs['call_ms']:7.2f}ms {ours['call_ms'] / theirs['call_ms']:5.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--methods", nargs="+", default=["backprop", "adjoint", "parameter-shift"])
     parser.add_argument("--loops", action="store_true",
                         help="kt.for_loop inside a QNode against the unrolled circuit")
+    parser.add_argument("--catalyst", action="store_true",
+                        help="side by side with Catalyst, each library in its own process")
+    parser.add_argument("--catalyst-python", default="/work/catvenv/bin/python",
+                        help="the Python of a venv with pennylane-catalyst")
+    parser.add_argument("--worker", nargs=2, metavar=("SIDE", "CASE"), help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    repeats = 5 if args.quick else 20
+    repeats = args.repeats or (5 if args.quick else 20)
+    if args.worker:
+        side, case = args.worker[0], json.loads(args.worker[1])
+        print(json.dumps(worker(side, *case, repeats)))
+        return
+    if args.catalyst:
+        side_by_side(args.catalyst_python, repeats)
+        return
+    jax.config.update("jax_enable_x64", True)  # the eager loops below compare in float64
     if args.loops:
         loops(repeats)
         return
