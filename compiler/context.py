@@ -1,7 +1,7 @@
 """Whether a ``kt.qjit`` program is being traced, and how control flow inside QNodes compiles.
 
-While the flag is set, QNodes execute as plain JAX code (interfaces/execute.py routes them to
-:mod:`kettle.compiler.traced`), ``kt.grad`` and friends differentiate with JAX, and ``kt.for_loop``
+While the flag is set, QNodes are part of the JAX program (backprop ones simulate on the tracers,
+the others are host calls of :mod:`kettle.interfaces.jax`), ``kt.grad`` and friends differentiate with JAX, and ``kt.for_loop``
 and friends lower to structured ``jax.lax`` control flow.
 """
 from __future__ import annotations

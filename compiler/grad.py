@@ -5,12 +5,13 @@ derivatives are taken with JAX:
 
 - ``method="auto"`` (the default): JAX differentiates the classical code, and each QNode is
   differentiated by its own diff_method ("backprop", "adjoint", "parameter-shift"; see
-  :mod:`kettle.compiler.traced`). Derivatives of derivatives work to any order.
+  :mod:`kettle.interfaces.jax`). Derivatives of derivatives work to any order.
 - ``method="fd"``: forward finite differences of the whole hybrid function,
   ``(f(x + h·e_i) − f(x)) / h``, one shifted evaluation per input element, run as one compiled
   loop (``jax.lax.map``) so the program does not grow with the number of inputs. The step
-  defaults to :data:`DEFAULT_H` for float64 inputs (``jax_enable_x64``) and to
-  :data:`LOW_PRECISION_H` for float32 ones, where derivatives are good to ~1e-3 at best.
+  follows the working precision: :data:`DEFAULT_H` for float64 inputs (kt.qjit's default) and
+  :data:`LOW_PRECISION_H` for float32 ones, where derivatives are good to ~1e-3 at best; a given
+  step below what the precision resolves (:func:`resolvable_step`) gives a warning.
 
 Otherwise (NumPy and ``kettle.numpy`` arrays) they are the autograd implementations of
 :mod:`kettle.core.autodiff`, unchanged.

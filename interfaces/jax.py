@@ -204,7 +204,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
         # a loop index or run-time wire reaches the circuit: JAX inlines a custom JVP whose
         # operands vary inside a loop when it differentiates the loop twice, which a host call
         # cannot survive, so these circuits are simulated on the tracers instead
-        from kettle.compiler.traced import execute as traced_execute
+        from kettle.interfaces.jax_traced import execute as traced_execute
 
         return traced_execute(tapes, device, jac_fn, jac_fn.method)
     operands = [*unique, *held]
