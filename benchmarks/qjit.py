@@ -223,10 +223,10 @@ def side_by_side(python: str, repeats: int, cases=CASES) -> None:
     for case in cases:
         n_wires, layers, method = case
         ours = _run_worker(sys.executable, "kettle", case, repeats)
-        theirs = (_run_worker(python, "catalyst", case, repeats) if method != "backprop"
-                  else None)  # Catalyst differentiates QNodes by adjoint or parameter-shift
         if ours is None:
             continue
+        theirs = (_run_worker(python, "catalyst", case, repeats) if method != "backprop"
+                  else None)  # Catalyst differentiates QNodes by adjoint or parameter-shift
         label = f"{n_wires}q {layers}L {method}"
         if theirs is None:
             print(f"{label:>26} {ours['compile_s']:14.2f}s {'—':>9} {'':>6} "
@@ -252,6 +252,8 @@ def main() -> None:
                         help="the Python of a venv with pennylane-catalyst")
     parser.add_argument("--worker", nargs=2, metavar=("SIDE", "CASE"), help=argparse.SUPPRESS)
     parser.add_argument("--repeats", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--cases", type=json.loads, default=None,
+                        help='side-by-side cases as JSON, e.g. \'[[6, 2, "adjoint"]]\'')
     args = parser.parse_args()
     repeats = args.repeats or (5 if args.quick else 20)
     if args.worker:
@@ -259,7 +261,8 @@ def main() -> None:
         print(json.dumps(worker(side, *case, repeats)))
         return
     if args.catalyst:
-        side_by_side(args.catalyst_python, repeats)
+        side_by_side(args.catalyst_python, repeats,
+                     [tuple(c) for c in args.cases] if args.cases else CASES)
         return
     jax.config.update("jax_enable_x64", True)  # the eager loops below compare in float64
     if args.loops:

@@ -113,6 +113,33 @@ def _jacobian_matrix(per_tape, subs, jacs, templates, xp):
     return xp.stack(blocks, axis=1) if blocks else xp.zeros((total, 0))
 
 
+def host_call(fn, specs: Sequence, *args) -> tuple:
+    """``jax.pure_callback(fn, specs, *args)`` that keeps float64 operands and results float64.
+
+    JAX converts a callback's operands and checks its results under the x64 setting of the
+    thread the callback runs in, and XLA may run it on a thread of its own, where ``kt.qjit``'s
+    ``enable_x64`` context does not reach: float64 operands would arrive as float32 and float64
+    results be refused. float64 values therefore cross as pairs of uint32 words (a dtype no
+    setting changes), bitcast bit for bit on either side.
+    """
+    wide = [jnp.dtype(s.dtype) == jnp.float64 for s in specs]
+    wire = [jax.ShapeDtypeStruct(tuple(s.shape) + (2,), jnp.uint32) if w else s
+            for s, w in zip(specs, wide)]
+    sent = [jnp.result_type(a) == jnp.float64 for a in args]
+    args = [jax.lax.bitcast_convert_type(a, jnp.uint32) if w else a for a, w in zip(args, sent)]
+
+    def host(*values):
+        values = [np.ascontiguousarray(v).view(np.float64)[..., 0] if w else v
+                  for v, w in zip(values, sent)]
+        outs = fn(*values)
+        return tuple(np.ascontiguousarray(o, dtype=np.float64).view(np.uint32).reshape(
+            np.shape(o) + (2,)) if w else o for o, w in zip(outs, wide))
+
+    outs = jax.pure_callback(host, tuple(wire), *args, vmap_method=VMAP_METHOD)
+    return tuple(jax.lax.bitcast_convert_type(o, jnp.float64) if w else o
+                 for o, w in zip(outs, wide))
+
+
 def _distinct(params: Sequence) -> tuple[list, list[int]]:
     """(the distinct tracers, per parameter the position of its tracer among them)."""
     where: dict = {}
@@ -252,8 +279,8 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
 
     @jax.custom_jvp
     def run(*values):
-        return jax.pure_callback(host_forward, jax.ShapeDtypeStruct((size,), dtype), *values,
-                                 vmap_method=VMAP_METHOD)
+        return host_call(lambda *v: (host_forward(*v),), [jax.ShapeDtypeStruct((size,), dtype)],
+                         *values)[0]
 
     def run_jvp(primals, tangents):
         active_u = [u for u in range(n_u) if not isinstance(tangents[u], SymbolicZero)]
@@ -307,7 +334,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
 
         @jax.custom_jvp
         def both_call(*values):
-            return jax.pure_callback(host_both, spec, *values, vmap_method=VMAP_METHOD)
+            return host_call(host_both, spec, *values)
 
         @both_call.defjvp
         def both_jvp(p, t):

@@ -160,3 +160,40 @@ def test_fd_default_step_follows_the_precision(default_config):
 def test_fd_step_below_float64_resolution_warns():
     with pytest.warns(UserWarning, match=r"h=1e-12, below what float64 resolves"):
         kt.qjit(kt.grad(jnp.sin, method="fd", h=1e-12))(0.3)
+
+
+@pytest.fixture
+def global_default_config():
+    """x64 off globally, as without the suite's conftest: threads XLA starts see it too."""
+    before = jax.config.jax_enable_x64
+    jax.config.update("jax_enable_x64", False)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", before)
+
+
+def test_host_calls_stay_float64_on_xla_threads(global_default_config):
+    """XLA may run host calls on a thread of its own, outside kt.qjit's enable_x64 context:
+    float64 results there were refused as float32 (12 qubits, from the second call on)."""
+    dev = kt.device("default.qubit", wires=12)
+
+    @kt.qnode(dev, diff_method="adjoint")
+    def circuit(w):
+        kt.StronglyEntanglingLayers(w, wires=range(12))
+        return kt.expval(kt.PauliZ(0) @ kt.PauliZ(1))
+
+    @kt.qnode(dev, diff_method="backprop")
+    def reference(w):
+        kt.StronglyEntanglingLayers(w, wires=range(12))
+        return kt.expval(kt.PauliZ(0) @ kt.PauliZ(1))
+
+    w = onp.random.default_rng(7).uniform(0, 2 * math.pi, (2, 12, 3))
+    f = kt.qjit(kt.value_and_grad(circuit))
+    want_value, want_grad = kt.qjit(kt.value_and_grad(reference))(w)
+    for _ in range(4):
+        value, grad = f(w)
+        assert value.dtype == grad.dtype == jnp.float64
+        assert abs(float(value - want_value)) < 1e-12
+        onp.testing.assert_allclose(grad, want_grad, atol=1e-10)
+    assert jax.config.jax_enable_x64 is False
