@@ -311,7 +311,18 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
                 first.append(res[:len(forward)])
                 return res[len(forward):]
 
-            jacs = jac_fn(all_subs, execute_fn)
+            method = config.method
+            if method.device_kind is not None and config.executor is None and \
+                    len(all_subs) == len(forward):  # the device's own derivatives: one call
+                from kettle.core.diff_methods import replicate_per_shot_entry
+
+                method.warn_about_shots(all_subs)
+                results, jacs = device.execute_and_compute_derivatives(all_subs,
+                                                                       method.device_kind)
+                first.append(results)
+                jacs = [replicate_per_shot_entry(t, j, method) for t, j in zip(all_subs, jacs)]
+            else:
+                jacs = jac_fn(all_subs, execute_fn)
             mats, start = [], 0
             for per_tape, subs in bound:
                 mat = _jacobian_matrix(per_tape, subs, jacs[start:start + len(subs)],
@@ -319,7 +330,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
                 mats.append((mat @ fold).astype(dtype))
                 start += len(subs)
             if not batch.shape:
-                results = first[0] if first else run_tapes(forward)  # adjoint: no tapes
+                results = first[0] if first else run_tapes(forward)
                 return flatten.flat_numpy(results, dtype), mats[0]
             if first:
                 k = len(tapes)

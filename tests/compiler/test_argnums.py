@@ -18,6 +18,13 @@ from kettle.errors import NonDifferentiableError  # noqa: E402
 pytestmark = pytest.mark.jax
 
 
+@pytest.fixture(autouse=True)
+def x64():
+    """Eager JAX here computes in float64 whatever another test left as the global setting."""
+    with jax.enable_x64(True):
+        yield
+
+
 @pytest.fixture(scope="module")
 def circuit():
     dev = kt.device("default.qubit", wires=2)

@@ -13,6 +13,13 @@ import kettle as kt  # noqa: E402
 from kettle.devices.default_qubit import DefaultQubit  # noqa: E402
 
 pytestmark = pytest.mark.jax
+
+
+@pytest.fixture(autouse=True)
+def x64():
+    """Eager JAX here computes in float64 whatever another test left as the global setting."""
+    with jax.enable_x64(True):
+        yield
 HOST_METHODS = ["adjoint", "parameter-shift"]
 
 
@@ -89,9 +96,9 @@ def test_vmap_of_gradients_is_one_device_call(reference, method):
     cost = cost_of(layered(dev, method, 2))
     got = kt.qjit(jax.vmap(kt.grad(cost)))(BATCH)
     onp.testing.assert_allclose(got, reference["vmap_grad"], atol=1e-10)
-    if method == "adjoint":  # the batch's results as one broadcast tape, one adjoint call
+    if method == "adjoint":  # every entry's tape in one execute_and_compute_derivatives call
         assert (dev.calls, dev.derivative_calls) == (1, 1)
-        assert dev.batch_sizes == [len(BATCH)]
+        assert len(dev.batch_sizes) == len(BATCH)
     else:  # each entry's tape and its shifted tapes (2 of each of 12 gate parameters): one call
         assert (dev.calls, dev.derivative_calls) == (1, 0)
         assert len(dev.batch_sizes) == len(BATCH) * (1 + 12 * 2)
