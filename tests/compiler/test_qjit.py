@@ -24,7 +24,7 @@ class RecordingQubit(DefaultQubit):
         self.adjoint_calls = 0
 
     def execute(self, tapes):
-        self.executed_tapes += len(tapes)
+        self.executed_tapes += sum(t.batch_size or 1 for t in tapes)  # circuits
         return super().execute(tapes)
 
     def compute_derivatives(self, tapes, method="adjoint"):
