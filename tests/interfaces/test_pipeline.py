@@ -134,6 +134,7 @@ def test_reverse_mode_calls_the_devices_vjp(grad):
 @pytest.mark.jax
 def test_jax_forward_mode_asks_for_results_and_jacobian_together():
     jax = pytest.importorskip("jax")
+    before = jax.config.jax_enable_x64
     jax.config.update("jax_enable_x64", True)
     try:
         dev = VjpDevice(wires=2)
@@ -142,7 +143,7 @@ def test_jax_forward_mode_asks_for_results_and_jacobian_together():
         onp.testing.assert_allclose(onp.asarray(jac), exact_jacobian(X), atol=1e-8)
         assert dev.calls["both"] == 1 and dev.calls["jacobian"] == 0
     finally:
-        jax.config.update("jax_enable_x64", False)
+        jax.config.update("jax_enable_x64", before)
 
 
 def test_a_device_without_its_own_vjp_gets_one_jacobian_per_execution():
