@@ -27,7 +27,7 @@ def depth(tape: QuantumTape) -> int:
 def _trainable(tape: QuantumTape, interface: str | None) -> list[int]:
     """Indices of the tape's parameters that the call's framework would differentiate."""
     params = tape.get_parameters(trainable_only=False)
-    if interface in ("autograd", "numpy", None):  # kettle.numpy arrays say so themselves
+    if interface not in qmath.FRAMEWORKS:  # kettle.numpy arrays say so themselves
         return [i for i, p in enumerate(params) if getattr(p, "requires_grad", False)]
     from kettle.interfaces.execute import adapter
 

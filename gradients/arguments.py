@@ -52,7 +52,7 @@ def classical_jacobians(qnode, args: Sequence, kwargs: dict, indices: Sequence[i
     arguments (autograd for NumPy values)."""
     from kettle.interfaces.execute import adapter
 
-    name = interface if interface in ("torch", "tf", "jax") else "autograd"
+    name = interface if interface in qmath.FRAMEWORKS else "autograd"  # NumPy values: autograd
     theta = gate_parameter_map(qnode, args, kwargs, indices)
     jacs = adapter(name).classical_jacobian(theta, list(args), list(argnums))
     out = []
