@@ -25,7 +25,7 @@ import importlib
 import math
 import os
 import threading
-import time
+import weakref
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -191,18 +191,30 @@ class _Futures:
         return _Futures(cf.ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx))
 
 
+_ADDRESSES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
 class _Dask:
     """A ``dask.distributed.Client``, used directly."""
 
     def __init__(self, client):
         self.client = client
-        self.address = getattr(client.scheduler, "address", None) if client.scheduler else None
+        if client.scheduler is not None:  # a closed client forgets it: remember it while open
+            _ADDRESSES[client] = client.scheduler.address
+        self.address = _ADDRESSES.get(client, "(unknown address)")
 
     @property
     def workers(self) -> int:
         info = self.client.scheduler_info() or {}  # the client's cached view: no round trip
         threads = sum(w.get("nthreads", 1) for w in info.get("workers", {}).values())
         return max(1, threads)
+
+    def check(self, device) -> None:
+        if self.client.status in ("closing", "closed"):
+            raise DeviceError(
+                f"the Dask client of scheduler {self.address} is {self.client.status} (its cluster "
+                "is gone); connect a new dask.distributed.Client and pass it as executor=",
+                device=device.name)
 
     def submit(self, fn, *args):
         return self.client.submit(fn, *args, pure=False)
@@ -226,7 +238,9 @@ def _backend(executor, device):
     if isinstance(executor, cf.Executor):
         return _Futures(executor)
     if type(executor).__module__.split(".")[0] == "distributed" and hasattr(executor, "submit"):
-        return _Dask(executor)
+        backend = _Dask(executor)
+        backend.check(device)
+        return backend
     raise DeviceError(
         f"device '{device.name}' got executor={executor!r}; an executor is a "
         "concurrent.futures.Executor (ThreadPoolExecutor, ProcessPoolExecutor, "
