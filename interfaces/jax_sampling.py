@@ -27,6 +27,10 @@ from kettle.devices import sampling
 from kettle.errors import MeasurementError
 
 
+#: jitted once per shot count: eager ``jax.random.multinomial`` re-traces its loops on every call
+_multinomial = jax.jit(jax.random.multinomial, static_argnums=1)
+
+
 def is_key(seed: Any) -> bool:
     """Whether ``seed`` is a JAX PRNG key: a typed key, or a raw ``uint32[2]`` JAX array."""
     if not isinstance(seed, jax.Array):
@@ -68,7 +72,7 @@ class KeySampler:
                 idx = jnp.moveaxis(idx, 0, -1)  # (batch?, shots)
                 counts = jnp.sum(jax.nn.one_hot(idx, size, dtype=jnp.int32), axis=-2)
             else:
-                idx, counts = None, jax.random.multinomial(key, shots, p)
+                idx, counts = None, _multinomial(key, shots, p)
             for i in members:
                 values[i] = _estimate(mps[i], idx, counts, gw, shots, real_dtype)
         return values
