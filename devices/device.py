@@ -149,6 +149,13 @@ class Device:
         self.seed = seed
         self._seeds = seeding.DeviceSeeds(seed, self.name)
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        # an executor (a pool, a Dask client) belongs to the process that made it: a pickled
+        # device runs its batches where it is unpickled, serially unless given a new executor
+        state.pop("executor", None)
+        return state
+
     # ---------------------------------------------------------------- randomness
     @property
     def rng(self):

@@ -97,6 +97,15 @@ class DeviceSeeds:
         if self.fallback is None and self.root is not None:
             self.fallback = np.random.default_rng(self.root)
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["_lock"]  # locks do not pickle (devices travel with pickled QNodes)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def spawn(self, n: int) -> list:
         """``n`` new child seeds (SeedSequences, or keys for a JAX-key device)."""
         if n == 0:

@@ -85,3 +85,15 @@ def test_bad_seeds_are_device_errors(seed):
     with pytest.raises(DeviceError, match=rf"got seed={seed!r}; a seed is None \(fresh entropy\), "
                                           r"'global'"):
         kt.device("default.qubit", wires=1, seed=seed)
+
+
+def test_a_pickled_device_continues_its_seed_and_leaves_its_executor_behind():
+    import concurrent.futures as cf
+    import pickle
+
+    with cf.ThreadPoolExecutor(1) as pool:
+        dev = kt.device("default.qubit", wires=2, shots=100, seed=3, executor=pool)
+        _coin(dev)
+        copy = pickle.loads(pickle.dumps(dev))
+        assert copy.executor is None and dev.executor is pool
+        np.testing.assert_array_equal(_coin(copy), _coin(dev))  # both take child 2 of seed 3
