@@ -71,7 +71,7 @@ class _CoordinateOptimizer(Optimizer):
         expectation value, its circuits run as one batch on the device (and its executor)."""
         if isinstance(cost, QNode):
             tapes = [cost.construct(tuple(_plain(a) for a in args[:i]) + (p,)
-                                    + tuple(_plain(a) for a in args[i + 1:]), kwargs)
+                                    + tuple(_plain(a) for a in args[i + 1:]), kwargs)[0]
                      for p in points]
             if all(len(t.measurements) == 1 and isinstance(t.measurements[0], ExpectationMP)
                    and t.batch_size is None and not t.shots.has_vector for t in tapes):

@@ -5,6 +5,7 @@ Dask has its own file (test_dispatch_dask.py); faults are in test_dispatch_fault
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing
 import math
 
 import numpy as np
@@ -15,9 +16,12 @@ from kettle.devices import dispatch
 from kettle.errors import DeviceError, StatePrepError
 
 
+#: workers start fresh (forking a process that runs JAX or TF threads can deadlock)
+SPAWN = multiprocessing.get_context("spawn")
+
 @pytest.fixture(scope="module")
 def pool():
-    with cf.ProcessPoolExecutor(max_workers=2) as ex:
+    with cf.ProcessPoolExecutor(max_workers=2, mp_context=SPAWN) as ex:
         yield ex
 
 
@@ -118,7 +122,7 @@ def test_same_seed_same_shots_serially_and_on_executors(kind, request):
 def test_same_seed_with_one_and_two_worker_processes():
     serial = _seeded_run(None, SHOT_TAPES)[0]
     for workers in (1, 2):
-        with cf.ProcessPoolExecutor(max_workers=workers) as ex:
+        with cf.ProcessPoolExecutor(max_workers=workers, mp_context=SPAWN) as ex:
             _equal(_seeded_run(ex, SHOT_TAPES)[0], serial)
 
 

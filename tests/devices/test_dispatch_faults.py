@@ -1,12 +1,13 @@
 """Faults while a batch runs: workers that die, pools that break, clusters that are gone.
 
 The process-pool faults use a device that ends its worker process the first time it runs (a real
-process exit, as a crash or the out-of-memory killer would cause); the Dask fault kills a worker
-process of a LocalCluster with SIGKILL while the batch runs.
+process exit, as a crash or the out-of-memory killer would cause; tests/_support/crashing_devices.py);
+the Dask fault kills a worker process of a LocalCluster with SIGKILL while the batch runs.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing
 import os
 import signal
 import threading
@@ -20,31 +21,9 @@ from kettle.devices import dispatch
 from kettle.devices.default_qubit import DefaultQubit
 from kettle.errors import DeviceError
 
+from crashing_devices import MARKER_ENV, CrashAlways, CrashOnce
+
 distributed = pytest.importorskip("distributed")
-
-#: set by the tests before the pool forks its workers
-MARKER = {"path": None}
-
-
-class CrashOnce(DefaultQubit):
-    """Ends its process on its first run anywhere (a marker file records that it happened)."""
-
-    name = "crash.once"
-
-    def execute(self, tapes):
-        path = MARKER["path"]
-        if path is not None and not os.path.exists(path):
-            open(path, "w").close()
-            os._exit(1)
-        return super().execute(tapes)
-
-
-class CrashAlways(DefaultQubit):
-    name = "crash.always"
-
-    def execute(self, tapes):
-        os._exit(1)
-
 
 def _tape(x, n=2):
     with kt.QuantumTape() as tape:
@@ -59,19 +38,20 @@ def _tape(x, n=2):
 XS = np.linspace(0.1, 2.0, 12)
 
 
-def _fork_pool(workers=2):
+def _pool(workers=2):
     return cf.ProcessPoolExecutor(max_workers=workers,
-                                  mp_context=__import__("multiprocessing").get_context("fork"))
+                                  mp_context=multiprocessing.get_context("spawn"))
 
 
-def test_a_worker_process_that_dies_is_retried_on_a_fresh_pool(tmp_path):
-    MARKER["path"] = str(tmp_path / "crashed")
+def test_a_worker_process_that_dies_is_retried_on_a_fresh_pool(tmp_path, monkeypatch):
+    marker = str(tmp_path / "crashed")
+    monkeypatch.setenv(MARKER_ENV, marker)
     tapes = [_tape(x) for x in XS]
     serial = DefaultQubit(2).execute(tapes)
-    with _fork_pool() as pool:
+    with _pool() as pool:
         dev = CrashOnce(2)
         res = dispatch.execute(dev, tapes, executor=pool)
-        assert os.path.exists(MARKER["path"])  # a worker did die during the batch
+        assert os.path.exists(marker)  # a worker did die during the batch
         with pytest.raises(cf.process.BrokenProcessPool):
             pool.submit(int, 1).result()  # the user's pool is broken; the fresh one finished
     np.testing.assert_array_equal(np.array(res, dtype=float), np.array(serial, dtype=float))
@@ -79,7 +59,7 @@ def test_a_worker_process_that_dies_is_retried_on_a_fresh_pool(tmp_path):
 
 def test_a_pool_that_breaks_twice_is_reported():
     tapes = [_tape(x) for x in XS[:4]]
-    with _fork_pool() as pool:
+    with _pool() as pool:
         with pytest.raises(DeviceError, match=r"process pool of device 'crash.always' broke \(a "
                                               r"worker process died\) again after a retry"):
             dispatch.execute(CrashAlways(2), tapes, executor=pool)

@@ -3,6 +3,7 @@ equal the serial ones to 1e-12 — and the cluster really ran them (Dask's task 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing
 
 import numpy as onp
 import pytest
@@ -19,6 +20,9 @@ METHODS = {
 W = onp.array([0.4, -1.1, 0.8])
 
 
+#: workers start fresh (forking a process that runs JAX or TF threads can deadlock)
+SPAWN = multiprocessing.get_context("spawn")
+
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
@@ -30,7 +34,7 @@ def client():
 
 @pytest.fixture(scope="module")
 def pool():
-    with cf.ProcessPoolExecutor(max_workers=2) as ex:
+    with cf.ProcessPoolExecutor(max_workers=2, mp_context=SPAWN) as ex:
         yield ex
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import multiprocessing
 
 import numpy as onp
 import pytest
@@ -9,6 +10,9 @@ import pytest
 import kettle as kt
 from kettle import numpy as np
 
+
+#: workers start fresh (forking a process that runs JAX or TF threads can deadlock)
+SPAWN = multiprocessing.get_context("spawn")
 
 class CountingPool(cf.ProcessPoolExecutor):
     """A process pool that counts the tasks it was given (to see that batches reached it)."""
@@ -20,11 +24,18 @@ class CountingPool(cf.ProcessPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
-@pytest.fixture
-def pool():
-    with CountingPool(max_workers=2) as ex:
+@pytest.fixture(scope="module")
+def shared_pool():
+    with CountingPool(max_workers=2, mp_context=SPAWN) as ex:
         yield ex
-    assert ex.submitted > 0
+
+
+@pytest.fixture
+def pool(shared_pool):
+    """The module's pool; each test must have sent it tasks."""
+    before = shared_pool.submitted
+    yield shared_pool
+    assert shared_pool.submitted > before
 
 
 def _cost(dev):
