@@ -131,3 +131,22 @@ def test_parameter_shift_gradient_is_the_analytic_one(client):
     expected = [(ref(W + h * e) - ref(W - h * e)) / (2 * h) for e in onp.eye(3)]
     onp.testing.assert_allclose(_grad_autograd(_qnode(client, "parameter-shift")), expected,
                                 atol=1e-8)
+
+
+def test_a_qnode_s_executor_overrides_its_device_s(client, pool):
+    dev = kt.device("default.qubit", wires=2, executor=pool)
+
+    @kt.qnode(dev, diff_method="parameter-shift", executor=client)
+    def circuit(w):
+        kt.RX(w[0], wires=0)
+        kt.RY(w[1], wires=0)
+        return kt.expval(kt.PauliZ(0))
+
+    from kettle import numpy as np
+
+    with distributed.get_task_stream(client) as stream:
+        g = kt.grad(circuit)(np.array([0.3, 0.5], requires_grad=True))
+    assert _tasks(stream) >= 2
+    # d/dw of cos(w0) cos(w1)
+    onp.testing.assert_allclose(g, [-onp.sin(0.3) * onp.cos(0.5), -onp.cos(0.3) * onp.sin(0.5)],
+                                atol=1e-12)
