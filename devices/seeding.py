@@ -153,6 +153,31 @@ class DeviceSeeds:
         return cur[2]
 
 
+def callback_key(device):
+    """For a JAX-key device: a fresh child key to hand to a host callback as an operand (the
+    device's own key may be a tracer, which a callback must not touch); else None."""
+    seeds = getattr(device, "_seeds", None)
+    if seeds is None or seeds.key is None:
+        return None
+    return seeds.spawn(1)[0]
+
+
+@contextlib.contextmanager
+def using_key(device, key):
+    """Inside a host callback: the device draws from the concrete ``key`` (from
+    :func:`callback_key`) instead of its own, which is restored afterwards."""
+    if key is None:
+        yield
+        return
+    seeds = device._seeds
+    with seeds._lock:
+        saved, seeds.key = seeds.key, key
+    try:
+        yield
+    finally:
+        seeds.key = saved
+
+
 def shot_chunk() -> int:
     """The chunk size of the device whose tape is being sampled (inside ``Device.seeded``)."""
     cur = _CURRENT.get()

@@ -15,6 +15,7 @@ import numpy as np
 
 from kettle.core.config import ExecutionConfig
 from kettle.core.tape import QuantumTape
+from kettle.devices import seeding
 from kettle.interfaces import boundary, flatten
 from kettle.interfaces.boundary import (check_scalar_parameters, jacobian_fn, nested,
                                         second_derivative_error)
@@ -76,22 +77,32 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
             rows[start:start + flatten.size_of(tm)] = flatten.batch_rows(tm)
         row_maps += [rows] * len(t.trainable_params)
 
+    # a device seeded with a JAX key draws on the host from a child key passed in as an operand
+    keyed = getattr(getattr(device, "_seeds", None), "key", None) is not None
+
     def host_forward(*values):
-        results = boundary.run(device, flatten.bind(tapes, [np.asarray(v) for v in values]), config)
+        key, values = (values[-1], values[:-1]) if keyed else (None, values)
+        with seeding.using_key(device, key):
+            results = boundary.run(device, flatten.bind(tapes, [np.asarray(v) for v in values]),
+                                   config)
         return flatten.flat_numpy(results, dtype)
 
     def host_forward_and_jacobian(*values):
+        key, values = (values[-1], values[:-1]) if keyed else (None, values)
         values = [np.asarray(v) for v in values]
-        results, jacs = boundary.Execution(tapes, device, config).forward_and_jacobians(values)
+        with seeding.using_key(device, key):
+            results, jacs = boundary.Execution(tapes, device, config).forward_and_jacobians(values)
         jac = _jacobian_matrix(flatten.bind(tapes, values), jacs, templates)
         return flatten.flat_numpy(results, dtype), np.asarray(jac, dtype=dtype)
 
     @jax.custom_jvp
-    def run(*args):
+    def run(*args):  # with a JAX-key device, the last argument is the key
         return jax.pure_callback(host_forward, out_spec, *args, vmap_method="sequential")
 
     @run.defjvp
     def run_jvp(primals, tangents):
+        if keyed:
+            tangents = tangents[:-1]
         if max_diff > 1:  # a traceable Jacobian: differentiable once more
             out = run(*primals)
             bound = flatten.bind(tapes, list(primals))
@@ -110,7 +121,8 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
                   for x, b, rows in zip(tangents, batched, row_maps)]
         return out, jnp.sum(jac * jnp.stack(spread, axis=1), axis=1) if n else jnp.zeros(size, dtype)
 
-    return flatten.unflatten(run(*params), templates)
+    key = [seeding.callback_key(device)] if keyed else []
+    return flatten.unflatten(run(*params, *key), templates)
 
 
 def classical_jacobian(fn, args: Sequence, argnums: Sequence[int]) -> list:

@@ -87,6 +87,8 @@ def _marginal(counts, gw, wires):
 
 
 def _estimate(mp, idx, counts, gw, shots, real_dtype):
+    # float64 only where JAX has it (x64 enabled); else JAX's default float
+    real_dtype = jnp.float32 if real_dtype == "float32" else jnp.result_type(float)
     if isinstance(mp, m.SampleMP):
         bits = (idx[..., None] >> jnp.arange(len(gw) - 1, -1, -1)) & 1
         if mp.obs is not None:
@@ -94,9 +96,7 @@ def _estimate(mp, idx, counts, gw, shots, real_dtype):
             k = sub.shape[-1]
             return _eigvals(mp)[sub @ (2 ** jnp.arange(k - 1, -1, -1))].astype(real_dtype)
         sub = bits[..., [gw.index(w) for w in (mp.wires or gw)]]
-        return (sub[..., 0] if sub.shape[-1] == 1 else sub).astype(jnp.int64
-                                                                     if jax.config.jax_enable_x64
-                                                                     else jnp.int32)
+        return (sub[..., 0] if sub.shape[-1] == 1 else sub).astype(jnp.result_type(int))
     if isinstance(mp, m.CountsMP):
         if qmath.is_abstract(counts):
             raise MeasurementError(

@@ -83,3 +83,23 @@ def test_counts_with_a_key_outside_jit_and_refused_inside():
     with pytest.raises(MeasurementError, match=r"counts\(\) gives a dictionary, which cannot be "
                                                r"built inside jax.jit"):
         jitted(0.3, jax.random.PRNGKey(0))
+
+
+def test_jitted_parameter_shift_gradient_with_shots_per_key():
+    """diff_method="best" with shots is parameter-shift: its host callbacks draw from a child of
+    the (traced) device key, handed to them as an operand."""
+    def circuit(x):
+        kt.RX(x, wires=0)
+        return kt.expval(kt.PauliZ(0))
+
+    @jax.jit
+    @jax.grad
+    def grad(x, key):
+        dev = kt.device("default.qubit", wires=1, shots=N, seed=key)
+        return kt.QNode(circuit, dev)(x)
+
+    a, b = grad(X, jax.random.PRNGKey(0)), grad(X, jax.random.PRNGKey(1))
+    assert float(a) == float(grad(X, jax.random.PRNGKey(0))) and float(a) != float(b)
+    # each shifted term has variance (1 - cos^2(X ± π/2)) / N; the gradient is half their difference
+    sigma = np.sqrt(2 * np.cos(X) ** 2 / N) / 2
+    assert abs(float(a) + np.sin(X)) < 5 * sigma
