@@ -65,28 +65,43 @@ def test_a_pool_that_breaks_twice_is_reported():
             dispatch.execute(CrashAlways(2), tapes, executor=pool)
 
 
-def test_a_killed_dask_worker_loses_nothing():
+def _gradient(dev):
+    """kt.grad of a 14-qubit parameter-shift QNode with 40 parameters: 80 circuits."""
+    from kettle import numpy as knp
+
+    @kt.qnode(dev, diff_method="parameter-shift")
+    def circuit(w):
+        for layer in range(3):
+            for q in range(14):
+                if 14 * layer + q < 40:
+                    kt.RY(w[14 * layer + q], wires=q)
+            for q in range(13):
+                kt.CNOT(wires=[q, q + 1])
+        return kt.expval(kt.PauliZ(13))
+
+    return np.asarray(kt.grad(circuit)(knp.array(np.linspace(0.1, 2.0, 40), requires_grad=True)))
+
+
+def test_a_dask_worker_killed_during_a_gradient_loses_nothing():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                        host="127.0.0.1", dashboard_address=None)
     try:
         with distributed.Client(cluster) as client:
-            tapes = [_tape(x, n=14) for x in np.linspace(0.1, 2.0, 80)]
-            serial = DefaultQubit(14).execute(tapes)
-            pids = client.run(os.getpid)
-            victim = sorted(pids.values())[0]
+            serial = _gradient(kt.device("default.qubit", wires=14))
+            victim = sorted(client.run(os.getpid).values())[0]
             dev = kt.device("default.qubit", wires=14, executor=client, chunk_size=1)
             with distributed.get_task_stream(client) as stream:
                 killer = threading.Timer(0.3, os.kill, (victim, signal.SIGKILL))
                 killer.start()
                 t0 = time.monotonic()
-                res = dispatch.execute(dev, tapes)
+                grad = _gradient(dev)
                 elapsed = time.monotonic() - t0
                 killer.join()
-            assert elapsed > 0.3  # the batch was still running when the worker was killed
+            assert elapsed > 0.3  # the gradient was still running when the worker was killed
             assert victim not in client.run(os.getpid).values()
-            assert sum(1 for t in stream.data if "_run_chunk" in t["key"]) >= len(tapes)
-            np.testing.assert_allclose(np.array(res, dtype=float), np.array(serial, dtype=float),
-                                       rtol=0, atol=1e-12)
+            assert sum(1 for t in stream.data if "_run_chunk" in t["key"]) >= 80
+            np.testing.assert_allclose(grad, serial, rtol=0, atol=1e-12)
+            assert np.any(np.abs(serial) > 1e-3)
     finally:
         cluster.close()
 
