@@ -66,18 +66,18 @@ def test_a_pool_that_breaks_twice_is_reported():
 
 
 def _gradient(dev):
-    """kt.grad of a 14-qubit parameter-shift QNode with 40 parameters: 80 circuits."""
+    """kt.grad of a 12-qubit parameter-shift QNode with 40 parameters: 80 circuits."""
     from kettle import numpy as knp
 
     @kt.qnode(dev, diff_method="parameter-shift")
     def circuit(w):
-        for layer in range(3):
-            for q in range(14):
-                if 14 * layer + q < 40:
-                    kt.RY(w[14 * layer + q], wires=q)
-            for q in range(13):
+        for layer in range(4):
+            for q in range(12):
+                if 12 * layer + q < 40:
+                    kt.RY(w[12 * layer + q], wires=q)
+            for q in range(11):
                 kt.CNOT(wires=[q, q + 1])
-        return kt.expval(kt.PauliZ(13))
+        return kt.expval(kt.PauliZ(11))
 
     return np.asarray(kt.grad(circuit)(knp.array(np.linspace(0.1, 2.0, 40), requires_grad=True)))
 
@@ -87,9 +87,9 @@ def test_a_dask_worker_killed_during_a_gradient_loses_nothing():
                                        host="127.0.0.1", dashboard_address=None)
     try:
         with distributed.Client(cluster) as client:
-            serial = _gradient(kt.device("default.qubit", wires=14))
+            serial = _gradient(kt.device("default.qubit", wires=12))
             victim = sorted(client.run(os.getpid).values())[0]
-            dev = kt.device("default.qubit", wires=14, executor=client, chunk_size=1)
+            dev = kt.device("default.qubit", wires=12, executor=client, chunk_size=1)
             with distributed.get_task_stream(client) as stream:
                 killer = threading.Timer(0.3, os.kill, (victim, signal.SIGKILL))
                 killer.start()
