@@ -80,7 +80,7 @@ class DeviceSpec:
     Attributes:
         name: the registry name (``kt.device(name, ...)``).
         cls: ``module:qualname`` of the device class, used where the name is not registered.
-        wires: the wire labels.
+        wires: the wire labels (None: the device takes them from each circuit).
         shots: the shot vector (empty: analytic).
         options: the device's own constructor options, as sorted (name, value) pairs.
         shot_chunk: the device's shot chunk.
@@ -88,7 +88,7 @@ class DeviceSpec:
 
     name: str
     cls: str
-    wires: tuple
+    wires: tuple | None
     shots: tuple
     options: tuple
     shot_chunk: int
@@ -103,7 +103,8 @@ class DeviceSpec:
             cls = importlib.import_module(module)
             for part in qualname.split("."):
                 cls = getattr(cls, part)
-        dev = cls(list(self.wires), shots=list(self.shots) or None, seed=0, **dict(self.options))
+        wires = None if self.wires is None else list(self.wires)
+        dev = cls(wires, shots=list(self.shots) or None, seed=0, **dict(self.options))
         dev.shot_chunk = self.shot_chunk
         return dev
 
@@ -115,7 +116,8 @@ def _path(cls: type) -> str:
 def spec_of(device) -> DeviceSpec:
     """The :class:`DeviceSpec` of a device (its constructor options as ``kt.device`` recorded)."""
     options = getattr(device, "device_options", {})
-    return DeviceSpec(device.name, _path(type(device)), tuple(device.wires),
+    wires = None if device.wires is None else tuple(device.wires)  # None: from each circuit
+    return DeviceSpec(device.name, _path(type(device)), wires,
                       tuple(device.shots.vector), tuple(sorted(options.items())), device.shot_chunk)
 
 
