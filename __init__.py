@@ -135,6 +135,7 @@ __all__ = [
     "draw_mpl",
     "counts",
     "density_matrix",
+    "execute",
     "expval",
     "mutual_info",
     "probs",

@@ -428,12 +428,16 @@ def execute_tapes(tapes: Sequence[QuantumTape], device, *, executor: Any = None)
         One result per tape: a tuple with one entry per measurement.
 
     Example:
+        >>> import numpy as np
+        >>> import kettle as kt
+        >>> dev = kt.device("default.qubit", wires=1)
         >>> tapes = []
-        >>> for x in np.linspace(0, np.pi, 50):
+        >>> for x in np.linspace(0, np.pi, 3):
         ...     with kt.QuantumTape() as tape:
-        ...         kt.RX(x, wires=0)
-        ...         kt.expval(kt.PauliZ(0))
+        ...         _ = kt.RX(x, wires=0)
+        ...         _ = kt.expval(kt.PauliZ(0))
         ...     tapes.append(tape)
-        >>> results = kt.execute(tapes, dev)
+        >>> [round(float(r[0]), 6) for r in kt.execute(tapes, dev)]
+        [1.0, 0.0, -1.0]
     """
     return execute(device, [device.preprocess(t) for t in tapes], executor=executor)
