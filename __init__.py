@@ -97,6 +97,7 @@ from kettle.core.wires import Wires as Wires
 from kettle.devices.about import about as about
 from kettle.devices.device import Capabilities as Capabilities
 from kettle.devices.device import Device as Device
+from kettle.devices.dispatch import execute_tapes as execute
 from kettle.devices.registry import available_devices as available_devices
 from kettle.devices.registry import device as device
 from kettle.optimize import AdagradOptimizer as AdagradOptimizer
@@ -135,6 +136,7 @@ __all__ = [
     "draw_mpl",
     "counts",
     "density_matrix",
+    "execute",
     "expval",
     "mutual_info",
     "probs",

@@ -1,7 +1,12 @@
-"""Recording of operators and measurements while a quantum function runs."""
+"""Recording of operators and measurements while a quantum function runs.
+
+The stack of active recorders is context-local (a :class:`contextvars.ContextVar`): each thread and
+each asyncio task records into its own tape, so one QNode can be called from many threads at once.
+"""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from typing import Any
 
 
@@ -21,11 +26,14 @@ class Recorder:
                 return
 
 
-_ACTIVE: list[Recorder | None] = []
+#: the active recorders, innermost last; ``None`` entries stop recording. An immutable tuple per
+#: context: pushing sets a new tuple, so no context ever sees another one's changes.
+_ACTIVE: contextvars.ContextVar[tuple] = contextvars.ContextVar("kettle_recording", default=())
 
 
 def active() -> Recorder | None:
-    return _ACTIVE[-1] if _ACTIVE else None
+    stack = _ACTIVE.get()
+    return stack[-1] if stack else None
 
 
 def queue(obj: Any) -> None:
@@ -42,21 +50,24 @@ def unqueue(*objs: Any) -> None:
 
 
 @contextlib.contextmanager
+def _pushed(entry: Recorder | None):
+    token = _ACTIVE.set(_ACTIVE.get() + (entry,))
+    try:
+        yield
+    finally:
+        _ACTIVE.reset(token)
+
+
+@contextlib.contextmanager
 def recording(recorder: Recorder | None = None):
     """Record every operator and measurement created inside the block."""
     rec = recorder if recorder is not None else Recorder()
-    _ACTIVE.append(rec)
-    try:
+    with _pushed(rec):
         yield rec
-    finally:
-        _ACTIVE.pop()
 
 
 @contextlib.contextmanager
 def stop_recording():
     """Build operators without recording them (decompositions, generators, adjoints)."""
-    _ACTIVE.append(None)
-    try:
+    with _pushed(None):
         yield
-    finally:
-        _ACTIVE.pop()

@@ -72,7 +72,7 @@ class DefaultMixed(Device):
         return tape
 
     def execute(self, tapes: Sequence[QuantumTape]) -> list:
-        return [self.simulate(t) for t in tapes]
+        return [self.simulate(t) for t in self.seeded(tapes)]
 
     def simulate(self, tape: QuantumTape):
         """Evolve |0…0⟩⟨0…0| through the tape and measure it."""

@@ -83,7 +83,7 @@ class DefaultQubit(Device):
         return tape
 
     def execute(self, tapes: Sequence[QuantumTape]) -> list:
-        return [self.simulate(t) for t in tapes]
+        return [self.simulate(t) for t in self.seeded(tapes)]
 
     def compute_derivatives(self, tapes: Sequence[QuantumTape], method: str = "adjoint") -> list:
         """Adjoint Jacobians of expval tapes (see devices/adjoint.py)."""

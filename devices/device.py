@@ -17,6 +17,7 @@ from kettle.core import measurements as m
 from kettle.core.shots import Shots
 from kettle.core.tape import QuantumTape
 from kettle.core.wires import Wires, is_dynamic
+from kettle.devices import seeding
 from kettle.errors import (DecompositionUndefinedError, DeviceError, DeviceMethodUndefinedError,
                            MeasurementError, WireError)
 
@@ -74,7 +75,11 @@ class Device:
         wires: a number of wires (labelled 0..n-1) or an iterable of labels; None (for devices with
             ``wires_from_circuit``) takes the wires from each circuit, see :meth:`circuit_wires`.
         shots: None for analytic results, a positive int, or a shot vector.
-        seed: seed of the device's random generator (for sampling).
+        seed: seed of the device's sampling: ``"global"`` (the default: one draw from NumPy's
+            global random state, so ``np.random.seed`` makes a script reproducible), None (fresh
+            entropy), a non-negative int, a ``numpy.random.Generator`` or a ``jax.random`` key
+            (shots then drawn with ``jax.random``, so ``jax.jit`` works). Each tape with shots
+            draws from its own generator, spawned from this seed in batch order (devices/seeding.py).
 
     Raises:
         WireError: fewer than one wire.
@@ -110,7 +115,17 @@ class Device:
                 "compute_derivatives(tapes, method)",
                 device=cls.name)
 
-    def __init__(self, wires: Any = None, *, shots: Any = None, seed: Any = None):
+    #: where batches of tapes run (see devices/dispatch.py); None: in this process, serially.
+    executor = None
+    #: options of dispatch: tapes per task (None: automatic), progress bar (None: automatic,
+    #: False: off), seconds without a finished task before a cluster counts as gone.
+    chunk_size = None
+    progress = None
+    executor_timeout = 300.0
+    #: constructor options beyond wires, shots and seed (recorded by ``kt.device``).
+    device_options: dict = {}
+
+    def __init__(self, wires: Any = None, *, shots: Any = None, seed: Any = "global"):
         if wires is None:
             if not type(self).wires_from_circuit:
                 raise WireError(f"device '{self.name}' needs its wires: pass wires=<number of wires> "
@@ -132,11 +147,51 @@ class Device:
         self.shots = Shots(shots)
         self._check_shots(self.shots)
         self.seed = seed
-        try:
-            self.rng = np.random.default_rng(seed)
-        except (TypeError, ValueError) as err:
-            raise DeviceError(f"{self.name} got seed={seed!r}; a seed is None, a non-negative int "
-                              "or a numpy.random.Generator", device=self.name) from err
+        self._seeds = seeding.DeviceSeeds(seed, self.name)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        # an executor (a pool, a Dask client) belongs to the process that made it: a pickled
+        # device runs its batches where it is unpickled, serially unless given a new executor
+        state.pop("executor", None)
+        return state
+
+    # ---------------------------------------------------------------- randomness
+    @property
+    def rng(self):
+        """The generator to sample the current tape with (inside :meth:`seeded`), else the
+        device's own."""
+        return self._seeds.current()
+
+    @rng.setter
+    def rng(self, generator) -> None:
+        self._seeds.fallback = generator
+
+    @property
+    def shot_chunk(self) -> int:
+        """Shots drawn at once; a tape with more is drawn in chunks of this many shots, chunk ``j``
+        from the ``j``-th child of the tape's generator (what executors split across workers)."""
+        return self._seeds.shot_chunk
+
+    @shot_chunk.setter
+    def shot_chunk(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise DeviceError(f"device '{self.name}' got shot_chunk={value!r}; it is a positive "
+                              "number of shots", device=self.name)
+        self._seeds.shot_chunk = int(value)
+
+    def spawn_tape_seeds(self, tapes: Sequence[QuantumTape]) -> list:
+        """The child seeds :meth:`seeded` would give ``tapes`` (None for analytic ones), taken
+        from the device's seed now: what an executor sends along with the tapes."""
+        return self._seeds.tape_seeds(tapes)
+
+    def seeded(self, tapes: Sequence[QuantumTape]):
+        """Iterate over ``tapes``; while each is yielded, :attr:`rng` is that tape's generator.
+
+        Devices call this in :meth:`execute` (``for tape in self.seeded(tapes)``) so that the same
+        seed gives the same results serially and on any executor (devices/dispatch.py).
+        """
+        return self._seeds.iterate(self, tapes)
 
     def __repr__(self) -> str:
         wires = "from each circuit" if self.wires is None else list(self.wires)

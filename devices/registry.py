@@ -16,7 +16,7 @@ from typing import Any
 
 import pluggy
 
-from kettle.devices import builtin_plugin, hookspecs
+from kettle.devices import builtin_plugin, dispatch, hookspecs
 from kettle.devices.device import Capabilities, Device
 from kettle.errors import DeviceError
 
@@ -155,7 +155,7 @@ def device_conflicts() -> dict[str, list[DeviceEntry]]:
     return {name: list(entries) for name, entries in _CONFLICTS.items()}
 
 
-def device(name: str, wires: Any = None, *, shots: Any = None, seed: Any = None, **options: Any):
+def device(name: str, wires: Any = None, *, shots: Any = None, seed: Any = "global", **options: Any):
     """Create a device by name.
 
     Args:
@@ -163,8 +163,13 @@ def device(name: str, wires: Any = None, *, shots: Any = None, seed: Any = None,
         wires: number of wires or an iterable of wire labels; None (the default) for a device that
             takes its wires from each circuit it runs (default.qubit, default.mixed).
         shots: None (analytic), a positive int, or a shot vector.
-        seed: seed for sampling.
-        **options: device-specific options, passed to the device's constructor.
+        seed: seed for sampling: "global" (the default: one draw from NumPy's global random
+            state), None (fresh entropy), an int, a ``numpy.random.Generator`` or a JAX key
+            (devices/seeding.py).
+        **options: device-specific options, passed to the device's constructor; and the
+            execution options of devices/dispatch.py: ``executor`` (a
+            ``concurrent.futures.Executor`` or ``dask.distributed.Client`` that runs batches of
+            tapes), ``chunk_size``, ``progress``, ``executor_timeout``, and ``shot_chunk``.
 
     Returns:
         The device.
@@ -188,6 +193,7 @@ def device(name: str, wires: Any = None, *, shots: Any = None, seed: Any = None,
         raise DeviceError(f"no device named '{name}'. Installed devices: "
                           f"{', '.join(sorted(devices))}{hint}", device=name)
     cls = devices[name].cls
+    execution = {k: options.pop(k) for k in (*dispatch.OPTIONS, "shot_chunk") if k in options}
     if options:
         accepted = inspect.signature(cls.__init__).parameters
         takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in accepted.values())
@@ -197,4 +203,9 @@ def device(name: str, wires: Any = None, *, shots: Any = None, seed: Any = None,
                          and p.kind is not inspect.Parameter.VAR_POSITIONAL)
             raise DeviceError(f"device '{name}' has no option(s) {unknown}; its options are "
                               f"{own if own else 'none besides wires, shots and seed'}", device=name)
-    return cls(wires, shots=shots, seed=seed, **options)
+    dev = cls(wires, shots=shots, seed=seed, **options)
+    dev.device_options = dict(options)  # what workers rebuild it with (dispatch.DeviceSpec)
+    if "shot_chunk" in execution:
+        dev.shot_chunk = execution.pop("shot_chunk")
+    dispatch.configure(dev, **execution)
+    return dev

@@ -26,10 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax.custom_derivatives import SymbolicZero
 
-from kettle.core.tape import QuantumTape
-from kettle.interfaces import flatten
 from kettle.core.config import ExecutionConfig
-from kettle.interfaces import boundary
+from kettle.core.tape import QuantumTape
+from kettle.devices import seeding
+from kettle.interfaces import boundary, flatten
 from kettle.interfaces.boundary import check_scalar_parameters, second_derivative_error
 
 #: how pure_callback sees a vmapped batch: unbatched operands get a leading axis of size 1.
@@ -215,8 +215,28 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
     jac_fn = boundary.jacobian_fn(config, device)
     max_diff, compiled = config.max_diff, config.compiled
 
+    # a device seeded with a JAX key draws on the host from a child key passed in as the last
+    # operand (its own key may be a tracer, which a host call must not touch)
+    keyed = seeding.callback_key(device) is not None
+    current_key: list = [None]
+
     def run_tapes(ts):
-        return boundary.run(device, ts, config)
+        with seeding.using_key(device, current_key[0]):
+            return boundary.run(device, ts, config)
+
+    def keyed_host(fn):
+        """``fn`` of the operands without the key, with the key in force while it runs."""
+        if not keyed:
+            return fn
+
+        def call(*values):
+            current_key[0] = values[-1]
+            try:
+                return fn(*values[:-1])
+            finally:
+                current_key[0] = None
+
+        return call
 
     tapes = flatten.with_trainable(list(tapes), trainable_indices)
     params = [p for t in tapes for p in t.get_parameters()]
@@ -237,6 +257,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
     operands = [*unique, *held]
     n_u = len(unique)
     base_ndims = [jnp.ndim(v) for v in operands]
+    key_operand = [seeding.callback_key(device)] if keyed else []
     templates = [flatten.result_template(t, len(device.circuit_wires(t))) for t in tapes]
     size = sum(flatten.size_of(tm) for tm in templates)
     dtype = jnp.finfo(jnp.result_type(float, *params)).dtype  # float32 params stay float32
@@ -279,8 +300,8 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
 
     @jax.custom_jvp
     def run(*values):
-        return host_call(lambda *v: (host_forward(*v),), [jax.ShapeDtypeStruct((size,), dtype)],
-                         *values)[0]
+        return host_call(keyed_host(lambda *v: (host_forward(*v),)),
+                         [jax.ShapeDtypeStruct((size,), dtype)], *values)[0]
 
     def run_jvp(primals, tangents):
         active_u = [u for u in range(n_u) if not isinstance(tangents[u], SymbolicZero)]
@@ -345,7 +366,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
 
         @jax.custom_jvp
         def both_call(*values):
-            return host_call(host_both, spec, *values)
+            return host_call(keyed_host(host_both), spec, *values)
 
         @both_call.defjvp
         def both_jvp(p, t):
@@ -394,7 +415,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
         return out
 
     run.defjvp(run_jvp, symbolic_zeros=True)
-    return flatten.unflatten(run(*operands), templates)
+    return flatten.unflatten(run(*operands, *key_operand), templates)
 
 
 def classical_jacobian(fn, args: Sequence, argnums: Sequence[int]) -> list:

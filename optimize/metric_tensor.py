@@ -33,6 +33,7 @@ from kettle.core.ops.matrix_ops import BasisState, StatePrep
 from kettle.core.ops.observables import Projector
 from kettle.core.qnode import QNode
 from kettle.core.tape import QuantumTape
+from kettle.devices import dispatch
 from kettle.devices.qubit_measure import StateView, apply_observable
 from kettle.errors import OperatorError, OptimizerError
 from kettle.gradients.rules import shift_rule
@@ -181,7 +182,7 @@ def _run(device, tapes: list[QuantumTape]) -> list:
     if any(t.shots.has_vector for t in tapes):
         raise OptimizerError("metric_tensor does not support shot vectors; give the device one "
                              "number of shots", value=tapes[0].shots)
-    return device.execute([device.preprocess(t) for t in tapes])
+    return dispatch.execute(device, [device.preprocess(t) for t in tapes])
 
 
 def layer_covariances(tape: QuantumTape, device, layers: list[list[int]]) -> onp.ndarray:

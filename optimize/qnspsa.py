@@ -24,6 +24,7 @@ import numpy as onp
 from kettle.core.knumpy import tensor
 from kettle.core.qnode import QNode
 from kettle.core.tape import QuantumTape
+from kettle.devices import dispatch
 from kettle.errors import OptimizerError
 from kettle.optimize.base import ArgNum, Optimizer, check_positive, check_positive_int, check_scalar
 from kettle.optimize.circuit_params import flatten_args, unflatten
@@ -214,5 +215,6 @@ def _with_entries(args: tuple, argnums: Sequence[int], shapes: Sequence[tuple], 
 
 def _execute(qnode: QNode, tapes: list[QuantumTape]) -> list:
     device = qnode.device
-    return device.execute([device.preprocess(t) for t in tapes])
+    return dispatch.execute(device, [device.preprocess(t) for t in tapes],
+                            executor=getattr(qnode, "executor", None))
 

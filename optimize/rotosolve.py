@@ -14,9 +14,11 @@ from typing import Any, Callable, Sequence
 import numpy as onp
 
 from kettle.core.knumpy import tensor
+from kettle.core.measurements import ExpectationMP
 from kettle.core.operator import Operation
 from kettle.core.ops import RX, RY, RZ
 from kettle.core.qnode import QNode
+from kettle.devices import dispatch
 from kettle.errors import OptimizerError
 from kettle.optimize.base import ArgNum, Optimizer
 from kettle.optimize.fourier import TrigPolynomial, sampling_plan
@@ -52,17 +54,37 @@ class _CoordinateOptimizer(Optimizer):
         original = args[i]
         x = onp.array(original, dtype=float)
         theta = float(x[index])
-        values = []
-        for s in plan.shifts:
-            if s == 0 and value_here is not None:
-                values.append(value_here)
-                continue
+        todo = [s for s in plan.shifts if not (s == 0 and value_here is not None)]
+        points = []
+        for s in todo:
             x[index] = theta + s
-            args[i] = tensor(x.copy(), requires_grad=True)
-            values.append(self.evaluate(cost, args, kwargs))
+            points.append(x.copy())
+        found = dict(zip(todo, self._values_along(cost, args, kwargs, i, points)))
         args[i] = original
+        values = [value_here if (s == 0 and value_here is not None) else found[s]
+                  for s in plan.shifts]
         offset, predicted = TrigPolynomial.fit(plan, values).minimize()
         return theta + offset, predicted
+
+    def _values_along(self, cost, args: list, kwargs: dict, i: int, points: list) -> list[float]:
+        """The cost with ``args[i]`` set to each of ``points``: for a QNode measuring one
+        expectation value, its circuits run as one batch on the device (and its executor)."""
+        if isinstance(cost, QNode):
+            tapes = [cost.construct(tuple(_plain(a) for a in args[:i]) + (p,)
+                                    + tuple(_plain(a) for a in args[i + 1:]), kwargs)[0]
+                     for p in points]
+            if all(len(t.measurements) == 1 and isinstance(t.measurements[0], ExpectationMP)
+                   and t.batch_size is None and not t.shots.has_vector for t in tapes):
+                dev = cost.device
+                results = dispatch.execute(dev, [dev.preprocess(t) for t in tapes],
+                                           executor=getattr(cost, "executor", None))
+                self.evaluations += len(points)
+                return [float(onp.real(r[0])) for r in results]
+        values = []
+        for p in points:
+            args[i] = tensor(p, requires_grad=True)
+            values.append(self.evaluate(cost, args, kwargs))
+        return values
 
 
 class RotosolveOptimizer(_CoordinateOptimizer):
@@ -253,6 +275,11 @@ class RotoselectOptimizer(_CoordinateOptimizer):
             x[index] = theta
             work[0] = tensor(x, requires_grad=True)
         return {0: work[0], 1: work[1]}, before
+
+
+def _plain(value: Any) -> Any:
+    """kettle tensors as NumPy arrays: nothing is differentiated, and they travel to workers."""
+    return value.view(onp.ndarray) if isinstance(value, tensor) else value
 
 
 def _class_frequencies(gate: type) -> tuple[float, ...]:

@@ -43,6 +43,7 @@ from kettle.core.measurements import ExpectationMP, sample
 from kettle.core.ops.observables import Hamiltonian
 from kettle.core.qnode import QNode
 from kettle.core.tape import QuantumTape
+from kettle.devices import dispatch
 from kettle.devices.sampling import group_measurements
 from kettle.errors import OptimizerError
 from kettle.gradients.rules import shift_rule
@@ -267,7 +268,8 @@ class ShotAdaptiveOptimizer(Optimizer):
                 plan.append((i, shots, [w for _, w, _ in recipe], range(start, len(tapes)),
                              weights))
         device = qnode.device
-        results = device.execute([device.preprocess(t) for t in tapes]) if tapes else []
+        results = dispatch.execute(device, [device.preprocess(t) for t in tapes],
+                                   executor=getattr(qnode, "executor", None))
         samples: list[list] = [[] for _ in counts]
         for i, shots, tape_weights, indices, weights in plan:
             total = onp.zeros(shots)
