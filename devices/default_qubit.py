@@ -18,6 +18,10 @@ from kettle.devices import qubit_kernel
 from kettle.devices.adjoint import adjoint_jacobian
 from kettle.devices.device import ALL_MEASUREMENTS, Capabilities, Device
 from kettle.devices.preflight import check_finite_angles, check_state_fits
+# numba-free: the engine's kernels are imported on first use, so a platform without numba
+# still imports default.qubit (and falls back, with one warning, when a device is made)
+from kettle.devices.engine.config import EngineOptions
+from kettle.devices.engine.config import available as engine_available
 from kettle.devices.qubit_kernel import align, lift_state
 from kettle.devices.qubit_measure import StateView, measure_analytic
 from kettle.devices.sampling import measure_with_shots
@@ -43,6 +47,12 @@ class DefaultQubit(Device):
         wires: number of wires or wire labels.
         shots: None (analytic), a positive int, or a shot vector such as ``[100, 1000]``.
         seed: seed for reproducible sampling.
+        engine: run NumPy/autograd-valued circuits on the compiled engine (numba kernels, in
+            place); False keeps the NumPy kernels. Framework tensors (torch, TF, JAX) and
+            broadcast parameters always use the autoray path.
+        fusion: fuse gates into blocks of at most ``max_fused`` wires before simulating.
+        max_fused: widest fused block, 1 to 5 wires.
+        threads: numba threads for large states (default: NUMBA_NUM_THREADS).
     """
 
     name = "default.qubit"
@@ -61,6 +71,28 @@ class DefaultQubit(Device):
     )
     #: the gate-application kernel; replace to change how gates are applied.
     kernel = staticmethod(qubit_kernel.apply_operation)
+
+    def __init__(self, wires=None, *, shots=None, seed=None, engine: bool = True,
+                 fusion: bool = True, max_fused: int = EngineOptions.max_fused,
+                 threads: int | None = None):
+        super().__init__(wires, shots=shots, seed=seed)
+        if not isinstance(max_fused, int) or not 1 <= max_fused <= 5:
+            raise DeviceError(f"default.qubit got max_fused={max_fused!r}; the widest fused block "
+                              "is an int from 1 to 5 wires", device=self.name)
+        if threads is not None and (not isinstance(threads, int) or threads < 1):
+            raise DeviceError(f"default.qubit got threads={threads!r}; use a positive int or None "
+                              "(NUMBA_NUM_THREADS)", device=self.name)
+        # numba is imported (and a first kernel loaded) here, not inside the first simulation
+        engine = bool(engine) and engine_available()
+        self.engine_options = EngineOptions(engine, bool(fusion), max_fused, threads)
+
+    def _use_engine(self, tape: QuantumTape) -> bool:
+        # a replaced kernel (DefaultQubit.kernel) is honoured: only the stock kernel is compiled
+        if not self.engine_options.engine or type(self).kernel is not qubit_kernel.apply_operation:
+            return False
+        from kettle.devices.engine.simulate import eligible
+
+        return eligible(tape, self.engine_options)
 
     def preprocess(self, tape: QuantumTape) -> QuantumTape:
         """Validate a tape (see :meth:`Device.preprocess`).
@@ -87,7 +119,28 @@ class DefaultQubit(Device):
 
     def compute_derivatives(self, tapes: Sequence[QuantumTape], method: str = "adjoint") -> list:
         """Adjoint Jacobians of expval tapes (see devices/adjoint.py)."""
-        return [adjoint_jacobian(t, self.circuit_wires(t), type(self).kernel, self._initial_view) for t in tapes]
+        out = []
+        for t in tapes:
+            jac = (_engine("adjoint").adjoint_jacobian(t, self, self.engine_options)
+                   if self._use_engine(t) else None)
+            out.append(jac if jac is not None else
+                       adjoint_jacobian(t, self.circuit_wires(t), type(self).kernel,
+                                         self._initial_view))
+        return out
+
+    def compute_vjp(self, tapes: Sequence[QuantumTape], cotangents: Sequence,
+                    method: str = "adjoint") -> list:
+        """VJPs of expval tapes by one adjoint sweep each (bra Σ_k dy_k O_k|ψ⟩) on the engine;
+        other tapes contract their adjoint Jacobian (see :meth:`Device.compute_vjp`)."""
+        if len(cotangents) != len(tapes):
+            return Device.compute_vjp(self, tapes, cotangents, method)
+        out = []
+        for tape, dy in zip(tapes, cotangents):
+            vjp = (_engine("adjoint").adjoint_vjp(tape, dy, self, self.engine_options)
+                   if self._use_engine(tape) else None)
+            out.append(vjp if vjp is not None else
+                       Device.compute_vjp(self, [tape], [dy], method)[0])
+        return out
 
     def _initial_view(self, tape: QuantumTape) -> StateView:
         view = self._zero_view(tape)[0]
@@ -118,6 +171,8 @@ class DefaultQubit(Device):
         return view
 
     def simulate(self, tape: QuantumTape):
+        if self._use_engine(tape):
+            return self._simulate_engine(tape)
         view, interface, like = self._zero_view(tape)
         touched: set = set()
         for op in tape.operations:
@@ -129,6 +184,23 @@ class DefaultQubit(Device):
                 view = view.apply(op)
             # a wire known only at run time may be any of them
             touched.update(self.wires if op.wires.has_dynamic else op.wires)
+        return self._measure(tape, view, interface, like)
+
+    def _simulate_engine(self, tape: QuantumTape):
+        psi, chunks = _engine("simulate").final_state(tape, self, self.engine_options)
+        wires = self.circuit_wires(tape)
+        n = len(wires)
+        view = StateView(psi.reshape((2,) * n), wires, False, type(self).kernel)
+        if not tape.shots.analytic:
+            return self._measure(tape, view, "numpy", None)
+        out = []
+        for mp in tape.measurements:
+            fast = _engine("measure").ENGINE.get(type(mp))
+            res = fast(mp, psi, n, wires, chunks) if fast is not None else None
+            out.append(res if res is not None else measure_analytic(mp, view))
+        return tuple(out)
+
+    def _measure(self, tape: QuantumTape, view: StateView, interface, like):
         if tape.shots.analytic:
             return tuple(measure_analytic(mp, view) for mp in tape.measurements)
         real = qmath.real_dtype_of(qmath.dtype_name(view.state))
@@ -136,6 +208,13 @@ class DefaultQubit(Device):
             tuple(measure_with_shots(tape.measurements, view, s, self.rng, interface, real, like))
             for s in tape.shots.vector)
         return per_entry if tape.shots.has_vector else per_entry[0]
+
+
+def _engine(module: str):
+    """A module of the compiled engine (imported on first use; numba loads with it)."""
+    import importlib
+
+    return importlib.import_module(f"kettle.devices.engine.{module}")
 
 
 def _prepare(view: StateView, op, touched: set) -> StateView:

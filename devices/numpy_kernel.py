@@ -13,9 +13,6 @@ import numpy as np
 
 from kettle.core import qmath
 
-#: gates that flip the target when every control is 1: name -> number of controls.
-_CONTROLLED_X = {"CNOT": 1, "Toffoli": 2, "PauliX": 0}
-
 
 def _plain(op) -> bool:
     return all(qmath.backend_of(p) == "numpy" for p in op.data)
@@ -25,8 +22,8 @@ def apply(state: np.ndarray, op: Any, axes: Sequence[int]) -> np.ndarray | None:
     if op.batch_size is not None or not _plain(op):
         return None
     n = state.ndim
-    if op.name in _CONTROLLED_X:
-        return _controlled_flip(state, axes, _CONTROLLED_X[op.name])
+    if getattr(type(op), "target_is_x", False):  # X, CNOT, Toffoli: a flip under controls
+        return _controlled_flip(state, axes, type(op).num_controls)
     if op.has_diagonal:
         return _diagonal(state, np.asarray(op.diagonal(), dtype=state.dtype), axes, n)
     mat = np.asarray(op.matrix(), dtype=state.dtype)

@@ -154,6 +154,7 @@ class Rot(Operation):
 
 
 class _ControlledRotation(_Rotation):
+    num_controls = 1  # engine dispatch: matrix is controlled-U on the last wire
     num_wires = 2
     _target: type
 
@@ -260,6 +261,8 @@ class CRot(Operation):
     Decomposes into RZ, RY and CNOT gates; each angle has frequencies 1/2 and
     1.
     """
+
+    num_controls = 1
 
     num_wires = 2
     num_params = 3

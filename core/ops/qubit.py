@@ -37,6 +37,7 @@ class _SelfInverse(_Constant):
 
 class Identity(Observable, _SelfInverse):
     """The identity on any number of wires; also an observable with eigenvalue 1."""
+    pauli_letter = "I"  # engine dispatch: a factor of a Pauli word
 
     is_involutory = True
 
@@ -72,6 +73,9 @@ class PauliX(Observable, _SelfInverse):
     Self-inverse; no parameters, so no generator. Usage: ``kt.PauliX(wires=0)`` or ``kt.X(0)``.
     """
 
+    pauli_letter = "X"
+    target_is_x = True  # engine dispatch: a bit flip under num_controls controls
+    num_controls = 0
     num_wires = 1
     is_involutory = True
     _matrix = _X
@@ -93,6 +97,7 @@ class PauliY(Observable, _SelfInverse):
     Self-inverse; no parameters, so no generator. Usage: ``kt.PauliY(wires=0)`` or ``kt.Y(0)``.
     """
 
+    pauli_letter = "Y"
     num_wires = 1
     is_involutory = True
     _matrix = _Y
@@ -120,6 +125,7 @@ class PauliZ(Observable, _SelfInverse):
     Self-inverse; no parameters, so no generator. Usage: ``kt.PauliZ(wires=0)`` or ``kt.Z(0)``.
     """
 
+    pauli_letter = "Z"
     num_wires = 1
     is_involutory = True
     _matrix = _Z
@@ -218,6 +224,8 @@ class CNOT(_SelfInverse):
     Matrix [[1,0,0,0],[0,1,0,0],[0,0,0,1],[0,0,1,0]]; self-inverse.
     """
 
+    target_is_x = True
+    num_controls = 1
     num_wires = 2
     _matrix = _ctrl(_X)
 
@@ -231,6 +239,7 @@ class CZ(_SelfInverse):
     Self-inverse; decomposes as H(target)·CNOT·H(target).
     """
 
+    num_controls = 1  # matrix is controlled-U: identity but on the last wire's block
     num_wires = 2
     _matrix = _ctrl(_Z)
     has_diagonal = True
@@ -254,6 +263,7 @@ class CY(_SelfInverse):
     Self-inverse.
     """
 
+    num_controls = 1
     num_wires = 2
     _matrix = _ctrl(_Y)
 
@@ -273,6 +283,7 @@ class SWAP(_SelfInverse):
     Self-inverse; decomposes into three CNOTs.
     """
 
+    is_swap = True
     num_wires = 2
     _matrix = np.array([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=complex)
 
@@ -304,6 +315,8 @@ class Toffoli(_SelfInverse):
     Self-inverse.
     """
 
+    target_is_x = True
+    num_controls = 2
     num_wires = 3
     _matrix = _ctrl(_X, 2)
 

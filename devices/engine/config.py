@@ -1,0 +1,102 @@
+"""Engine settings: whether numba works here, threads, and the serial/parallel threshold.
+
+numba is imported lazily by :func:`available`, once; if it cannot be imported or cannot compile a
+first kernel, the engine reports unavailable and default.qubit stays on its NumPy path (one
+warning). numba's cache goes next to the kernels when that folder is writable, else to
+``NUMBA_CACHE_DIR`` or ``~/.cache/kettle/numba``.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+
+#: states with at least this many amplitudes may use the multithreaded kernels (below it a
+#: parallel launch costs more than the pass, even on an idle machine).
+PARALLEL_MIN = 2 ** 16
+#: ranges per thread in a parallel kernel: more than one evens out threads slowed by other load.
+CHUNKS_PER_THREAD = 4
+#: widest fused block; 2 measured fastest (of 2–5) on a random 200-gate circuit at 20 qubits:
+#: the k-qubit kernel does 2**k multiply-adds per amplitude (see docs/performance.md)
+DEFAULT_MAX_FUSED = 2
+#: tile bits: 2**13 complex128 amplitudes (128 KiB) fit a core's L2 cache with room to spare;
+#: measured best of 10–16 on SEL at 20 qubits, by a small margin (docs/performance.md)
+TILE_BITS = 13
+
+_state: dict = {}
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How default.qubit runs NumPy states (device options of the same names).
+
+    Attributes:
+        engine: use the compiled engine (False: the NumPy kernels of earlier releases).
+        fusion: fuse gates into blocks.
+        max_fused: widest fused block (wires).
+        threads: numba threads for large states (None: NUMBA_NUM_THREADS, all cores by default).
+        tile_bits: gates are applied tile by tile on ``2**tile_bits`` amplitudes (see program.py).
+    """
+
+    engine: bool = True
+    fusion: bool = True
+    max_fused: int = DEFAULT_MAX_FUSED
+    threads: int | None = None
+    tile_bits: int = TILE_BITS
+
+
+
+def _set_cache_dir() -> None:
+    if "NUMBA_CACHE_DIR" in os.environ:
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.access(here, os.W_OK):
+        return
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(os.path.expanduser("~"), ".cache", "kettle",
+                                                 "numba")
+
+
+def available() -> bool:
+    """True when the numba kernels import and compile here (checked once per process)."""
+    if "ok" not in _state:
+        try:
+            _set_cache_dir()
+            import numpy as np
+
+            from kettle.devices.engine import kernels
+
+            psi = np.zeros(2, dtype=np.complex128)
+            psi[0] = 1
+            kernels.one_qubit(psi, 0, np.array([[0, 1], [1, 0]], dtype=np.complex128))
+            _state["ok"] = bool(psi[1] == 1)
+        except Exception as exc:  # any import or compilation failure: keep the NumPy path
+            _state["ok"] = False
+            warnings.warn(f"kettle's compiled state-vector engine is unavailable ({exc!r}); "
+                          "default.qubit falls back to its NumPy kernels. Install numba "
+                          "(pip install numba) to use the engine.", RuntimeWarning, stacklevel=2)
+    return _state["ok"]
+
+
+def chunks(size: int, threads: int | None) -> int:
+    """Number of parallel ranges for a state of ``size`` amplitudes; 0 means run serially.
+
+    Threads are opt-in: the device option ``threads``, or ``NUMBA_NUM_THREADS`` set in the
+    environment. Measured on a shared 2-core machine under load, every fork-join of a parallel
+    kernel waits for a time slice of each thread, and two threads were slower than one at every
+    size (16 qubits: 112 ms against 14 ms for SEL; 20 qubits: 240 against 190 ms).
+    """
+    if size < PARALLEL_MIN:
+        return 0
+    if threads is None:
+        if "NUMBA_NUM_THREADS" not in os.environ:
+            return 0
+        import numba
+
+        threads = numba.config.NUMBA_NUM_THREADS
+    import numba
+
+    threads = max(1, min(threads, numba.config.NUMBA_NUM_THREADS))
+    if threads <= 1:
+        return 0
+    numba.set_num_threads(threads)
+    return threads * CHUNKS_PER_THREAD

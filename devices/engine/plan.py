@@ -1,0 +1,192 @@
+"""A circuit's execution plan: fused steps cut into cache-sized runs, encoded as programs.
+
+Everything here depends only on the circuit's structure (gate families, wires, the options), so
+:func:`build` is cached; per call, :func:`execute` computes the gates' numbers (fused block matrices
+included) into each program's flat array and runs the programs.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from kettle.devices.engine import apply as A
+from kettle.devices.engine import config
+from kettle.devices.engine import fusion, program as P
+
+#: tile bits (measured; see config.py)
+TILE_BITS = config.TILE_BITS
+_X = np.array([[0, 1], [1, 0]], dtype=np.complex128)
+
+
+class Run:
+    """One program: the steps it holds, its integer arrays and the slots of their numbers."""
+
+    def __init__(self, steps, arrays, slots, mats_size, tile_pos, toff):
+        self.steps, self.arrays, self.slots = steps, arrays, slots
+        self.mats_size, self.tile_pos, self.toff = mats_size, tile_pos, toff
+
+
+def _step_shape(step, structure):
+    """``(kind, axes, n_controls)`` of a step."""
+    if len(step) == 1:
+        kind, axes, nc = structure[step[0]]
+        return kind, axes, nc
+    return "dense", step[0], 0
+
+
+def _encode(n, steps, structure, bits_of_tile):
+    """Program arrays of ``steps`` with tile bits ``bits_of_tile`` (sorted global bit positions)."""
+    rank = {b: r for r, b in enumerate(bits_of_tile)}
+    m = len(steps)
+    codes = np.zeros(m, np.int64)
+    ks = np.zeros(m, np.int64)
+    pos = np.zeros((m, P.MAX_K), np.int64)
+    spos = np.zeros((m, P.MAX_K), np.int64)
+    cmask = np.zeros(m, np.int64)
+    ostart = np.zeros(m, np.int64)
+    mstart = np.zeros(m, np.int64)
+    offs: list[int] = []
+    slots = []
+    msize = 0
+    for g, step in enumerate(steps):
+        kind, axes, nc = _step_shape(step, structure)
+        lb = [rank[n - 1 - a] for a in axes]
+        k = len(lb)
+        ks[g] = k
+        pos[g, :k] = lb
+        spos[g, :k] = sorted(lb)
+        if kind in ("flip", "ctrl") and (nc if kind == "flip" else k - 1) == 0:
+            kind = "dense"  # an uncontrolled X: a one-qubit matrix
+        if kind in ("flip", "ctrl"):
+            codes[g] = P.CTRL
+            mask = sum(1 << b for b in lb[:-1])
+            cmask[g] = -mask if kind == "flip" else mask
+            size = 4
+        elif kind == "cdiag":
+            codes[g] = P.CDIAG
+            cmask[g] = sum(1 << b for b in lb[:-1])
+            size = 2
+        elif kind == "swap":
+            codes[g] = P.SWAP
+            size = 0
+        elif kind == "diag":
+            codes[g] = P.DIAG1 if k == 1 else P.DIAGK
+            size = 2 ** k
+        else:
+            codes[g] = P.ONE if k == 1 else P.DENSE
+            size = 4 ** k
+        if codes[g] in (P.DENSE, P.DIAGK):
+            ostart[g] = len(offs)
+            offs.extend(sum(((j >> (k - 1 - b)) & 1) << lb[b] for b in range(k))
+                        for j in range(2 ** k))
+        mstart[g] = msize
+        slots.append((step, kind, msize, size))
+        msize += size
+    arrays = (codes, ks, pos, spos, cmask, ostart, np.array(offs or [0], np.int64), mstart)
+    return arrays, slots, msize
+
+
+#: bits every tile holds: four amplitudes share a 64-byte cache line, so a tile must take whole
+#: lines (a tile without bit 0 would read each line for one amplitude)
+LINE_BITS = frozenset({0, 1})
+
+
+def _tile_bits(n, bits, tile_bits):
+    chosen = set(bits) | LINE_BITS
+    for b in range(n):
+        if len(chosen) >= tile_bits:
+            break
+        chosen.add(b)
+    return sorted(chosen)
+
+
+@functools.lru_cache(maxsize=256)
+def build(structure: tuple, n: int, fuse: bool, max_fused: int, tile_bits: int) -> tuple:
+    """Runs of a circuit: ``Run`` objects, and ``(step,)`` tuples for gates wider than a program
+    holds (applied on their own).
+
+    Args:
+        structure: ``(kind, axes, n_controls)`` per gate.
+        n: qubits.
+        fuse: fuse gates first (see :mod:`.fusion`).
+        max_fused: widest fused block.
+        tile_bits: bits of a tile; states of at most this many qubits are one tile.
+    """
+    if fuse:
+        steps = fusion.plan(tuple((kd, ax) for kd, ax, _ in structure), max_fused)
+    else:
+        steps = tuple((i,) for i in range(len(structure)))
+    whole = n <= tile_bits
+    runs: list = []
+    current: list = []
+    bits: set = set()
+
+    def close():
+        if not current:
+            return
+        tile = list(range(n)) if whole else _tile_bits(n, bits, tile_bits)
+        arrays, slots, msize = _encode(n, current, structure, tile)
+        if whole:
+            runs.append(Run(list(current), arrays, slots, msize, None, None))
+        else:
+            tpos = np.array(tile, np.int64)
+            local = np.arange(2 ** len(tile), dtype=np.int64)
+            toff = np.zeros_like(local)
+            for r, b in enumerate(tile):
+                toff |= ((local >> r) & 1) << b
+            runs.append(Run(list(current), arrays, slots, msize, tpos, toff))
+        current.clear()
+        bits.clear()
+
+    for step in steps:
+        _, axes, _ = _step_shape(step, structure)
+        gbits = {n - 1 - a for a in axes}
+        if len(axes) > P.MAX_K:
+            close()
+            runs.append(step)
+            continue
+        if not whole and len(bits | gbits | LINE_BITS) > tile_bits:
+            close()
+        current.append(step)
+        bits |= gbits
+    close()
+    return tuple(runs)
+
+
+def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple, runs: tuple,
+            chunks: int) -> None:
+    """Run a plan of :func:`build` on the flat state ``psi`` in place."""
+    for run in runs:
+        if not isinstance(run, Run):
+            i = run[0] if len(run) == 1 else None
+            if i is not None:
+                kind, axes, nc = structure[i]
+                A.apply_array(psi, n, axes, kind, A.array_of(ops[i], kind, psi.dtype), chunks, nc)
+            else:
+                mat = fusion.block_matrix(ops, axes_of, run[0], run[1], psi.dtype)
+                A.apply_array(psi, n, run[0], "dense", mat, chunks)
+            continue
+        mats = np.empty(max(run.mats_size, 1), dtype=psi.dtype)
+        for step, kind, start, size in run.slots:
+            if size == 0:
+                continue
+            if len(step) == 1:
+                op = ops[step[0]]
+                if kind == "flip":
+                    arr = _X
+                elif kind == "dense" and structure[step[0]][0] != "dense":
+                    # an uncontrolled flip or controlled gate with no controls: its matrix
+                    arr = _X if structure[step[0]][0] == "flip" else A.array_of(op, "dense", psi.dtype)
+                else:
+                    arr = A.array_of(op, kind, psi.dtype)
+            else:
+                arr = fusion.block_matrix(ops, axes_of, step[0], step[1], psi.dtype)
+            mats[start:start + size] = arr.reshape(-1)
+        arrays = run.arrays + (mats,)
+        if run.toff is None:
+            P.run_whole(psi, *arrays)
+        elif chunks:
+            P.run_tiles_par(psi, run.tile_pos, run.toff, *arrays, chunks)
+        else:
+            P.run_tiles(psi, run.tile_pos, run.toff, *arrays)

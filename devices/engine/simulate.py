@@ -1,0 +1,88 @@
+"""Running a tape on the compiled engine: one flat state, gates in place, fused blocks.
+
+:func:`eligible` says whether a tape can run here (plain NumPy parameters, no broadcasting, no
+compiled control flow or run-time wires); the device keeps its autoray path for everything else.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from kettle.core import qmath
+from kettle.core.ops.matrix_ops import BasisState, StatePrep
+from kettle.devices.engine import apply as A
+from kettle.devices.engine import config
+from kettle.devices.engine.config import EngineOptions
+from kettle.devices.engine import fusion as _fusion
+from kettle.devices.engine import plan as _plan
+
+#: fusion pays off only once a pass over the state costs more than building block matrices
+#: (measured: below 10 qubits unfused kernels are faster per call).
+FUSE_MIN_QUBITS = 10
+
+
+def eligible(tape, options: EngineOptions) -> bool:
+    """True when the engine can run ``tape`` (NumPy numbers only, no batch axis, no control flow)."""
+    if not options.engine or not config.available():
+        return False
+    seen_gate = False
+    for op in tape.operations:
+        if op.control_flow or op.wires.has_dynamic or op.batch_size is not None:
+            return False
+        if isinstance(op, (StatePrep, BasisState)):
+            if seen_gate:  # the generic path raises the ordering error
+                return False
+        else:
+            seen_gate = True
+        if not all(qmath.backend_of(p) == "numpy" for p in op.data):
+            return False
+    for mp in tape.measurements:
+        obs = getattr(mp, "obs", None)
+        if obs is not None and not all(qmath.backend_of(p) == "numpy" for p in obs.data):
+            return False
+    return True
+
+
+def structure(ops, axes_of) -> tuple:
+    """``(kind, axes, n_controls)`` per gate: what the plan of a circuit depends on."""
+    out = []
+    for op, ax in zip(ops, axes_of):
+        kd = A.kind(op)
+        out.append((kd, ax, getattr(A._traits(op), "num_controls", 0) if kd == "flip" else 0))
+    return tuple(out)
+
+
+def run(psi: np.ndarray, n: int, ops: list, axes_of: list, options: EngineOptions,
+        chunks: int) -> None:
+    """Apply ``ops`` (on tensor axes ``axes_of``) to the flat state ``psi`` in place."""
+    struct = structure(ops, axes_of)
+    fuse = options.fusion and n >= FUSE_MIN_QUBITS
+    runs = _plan.build(struct, n, fuse, options.max_fused, options.tile_bits)
+    _plan.execute(psi, n, ops, axes_of, struct, runs, chunks)
+
+
+def initial_state(tape, device, n: int) -> tuple[np.ndarray, list]:
+    """The flat prepared state and the gates still to apply."""
+    params = tape.get_parameters(trainable_only=False)
+    arrays = [p for p in params if not isinstance(p, (int, float, complex))]
+    dtype = np.dtype(qmath.complex_dtype(*arrays)) if arrays else np.dtype(np.complex128)
+    preps = [op for op in tape.operations if isinstance(op, (StatePrep, BasisState))]
+    gates = [op for op in tape.operations if not isinstance(op, (StatePrep, BasisState))]
+    if preps:
+        view = device._initial_view(tape)
+        psi = np.ascontiguousarray(np.asarray(view.state, dtype=dtype)).reshape(-1).copy()
+    else:
+        psi = np.zeros(2 ** n, dtype=dtype)
+        psi[0] = 1
+    return psi, gates
+
+
+def final_state(tape, device, options: EngineOptions) -> tuple[np.ndarray, int]:
+    """The flat state after the tape's gates, and the number of parallel chunks used."""
+    wire_order = device.circuit_wires(tape)
+    n = len(wire_order)
+    psi, gates = initial_state(tape, device, n)
+    chunks = config.chunks(psi.size, options.threads)
+    index = {w: i for i, w in enumerate(wire_order)}
+    axes_of = [tuple(index[w] for w in op.wires) for op in gates]
+    run(psi, n, gates, axes_of, options, chunks)
+    return psi, chunks

@@ -1,0 +1,221 @@
+"""Whole circuits on the engine: seeded random circuits over the gate set, fusion on and off, tiles,
+both precisions, and the measurements computed by reduction kernels.
+
+References: default.qubit with ``engine=False`` (the autoray/einsum path) and dense matrices built
+in tests/devices/test_engine_kernels.py's way.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import kettle as kt
+from kettle.devices.engine import config, fusion, plan
+from kettle.devices.engine.simulate import EngineOptions, run
+
+pytestmark = pytest.mark.skipif(not config.available(), reason="numba cannot compile here")
+
+ONE = [kt.PauliX, kt.PauliY, kt.PauliZ, kt.Hadamard, kt.S, kt.T, kt.SX]
+ONE_P = [kt.RX, kt.RY, kt.RZ, kt.PhaseShift]
+TWO = [kt.CNOT, kt.CZ, kt.CY, kt.SWAP, kt.ISWAP]
+TWO_P = [kt.CRX, kt.CRY, kt.CRZ, kt.ControlledPhaseShift, kt.IsingXX, kt.IsingYY, kt.IsingZZ]
+
+
+def random_ops(rng, n, count, dtype=np.float64):
+    """A seeded random circuit over the whole gate set (as unqueued operators)."""
+    ops = []
+    for _ in range(count):
+        r = rng.random()
+        x = lambda: dtype(rng.uniform(-np.pi, np.pi))  # noqa: E731
+        w = [int(v) for v in rng.choice(n, size=min(n, 3), replace=False)]
+        if n == 1 or r < 0.3:
+            ops.append(ONE[rng.integers(len(ONE))].unqueued(wires=w[0]))
+        elif r < 0.55:
+            ops.append(ONE_P[rng.integers(len(ONE_P))].unqueued(x(), wires=w[0]))
+        elif r < 0.6:
+            ops.append(kt.Rot.unqueued(x(), x(), x(), wires=w[0]))
+        elif r < 0.72:
+            ops.append(TWO[rng.integers(len(TWO))].unqueued(wires=w[:2]))
+        elif r < 0.9:
+            ops.append(TWO_P[rng.integers(len(TWO_P))].unqueued(x(), wires=w[:2]))
+        elif r < 0.94 and n >= 3:
+            ops.append(kt.Toffoli.unqueued(wires=w[:3]))
+        elif r < 0.97 and n >= 3:
+            ops.append(kt.CSWAP.unqueued(wires=w[:3]))
+        else:
+            ops.append(kt.MultiRZ.unqueued(x(), wires=w))
+    return ops
+
+
+def circuit_of(ops, measure):
+    def circuit():
+        for op in ops:
+            type(op)(*op.data, wires=op.wires)
+        return measure()
+    return circuit
+
+
+def final_states(ops, n, dtype=np.complex128, **opts):
+    """The engine's flat state (via simulate.run) and the generic path's, for ``ops``."""
+    psi = np.zeros(2 ** n, dtype=dtype)
+    psi[0] = 1
+    axes = [tuple(op.wires) for op in ops]
+    run(psi, n, ops, axes, EngineOptions(**opts), 0)
+    dev = kt.device("default.qubit", wires=n, engine=False)
+    state = kt.qnode(dev)(circuit_of(ops, kt.state))()
+    return psi, np.asarray(state)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 8, 11, 12])
+def test_random_circuits_match_the_generic_path(n):
+    rng = np.random.default_rng(100 + n)
+    ops = random_ops(rng, n, 60)
+    psi, ref = final_states(ops, n)
+    np.testing.assert_allclose(psi, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("tile_bits", [3, 5, 7])
+@pytest.mark.parametrize("fuse", [True, False])
+def test_tiles_and_fusion_equal_the_unfused_whole_state(tile_bits, fuse):
+    """12 qubits in tiles of 2**3..2**7 amplitudes; fusion on and off agree to 1e-12."""
+    rng = np.random.default_rng(tile_bits)
+    n = 12
+    ops = random_ops(rng, n, 120)
+    unfused, ref = final_states(ops, n, fusion=False, tile_bits=12)
+    got, _ = final_states(ops, n, fusion=fuse, tile_bits=tile_bits, max_fused=3)
+    np.testing.assert_allclose(unfused, ref, atol=1e-12)
+    np.testing.assert_allclose(got, unfused, atol=1e-12)
+
+
+def test_single_precision_circuits():
+    rng = np.random.default_rng(9)
+    n = 11
+    ops = random_ops(rng, n, 60, dtype=np.float32)
+    psi, ref = final_states(ops, n, dtype=np.complex64, tile_bits=6)
+    assert psi.dtype == np.complex64
+    np.testing.assert_allclose(psi, ref, atol=5e-5)
+
+
+def test_fusion_plan_is_computed_once_per_structure():
+    rng = np.random.default_rng(10)
+    ops = random_ops(rng, 11, 50)
+    dev = kt.device("default.qubit", wires=11)
+    plan.build.cache_clear()
+
+    @kt.qnode(dev)
+    def circuit(x):
+        for op in ops:
+            type(op)(*op.data, wires=op.wires)
+        kt.RX(x, wires=0)
+        kt.RY(x, wires=3)
+        return kt.expval(kt.PauliZ(0) @ kt.PauliZ(3))
+
+    first, second = circuit(0.1), circuit(0.7)
+    info = plan.build.cache_info()  # the fused, tiled plan of the structure
+    assert info.misses == 1 and info.hits == 1
+    assert not np.isclose(first, second)
+
+
+def test_fused_blocks_only_where_they_save_arithmetic():
+    # RX, RY on wire 0 fuse (2 + 2 -> 2); a Rot does not fuse into a CNOT (2 + 0.5 -> 4)
+    steps = fusion.plan((("dense", (0,)), ("dense", (0,)), ("flip", (0, 1)), ("dense", (1,))), 2)
+    assert steps == (((0,), (0, 1)), (2,), (3,))
+    two = fusion.plan((("dense", (0, 1)), ("dense", (1,)), ("dense", (0,))), 2)
+    assert two == (((0, 1), (0, 1, 2)),)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_measurements_match_the_generic_path(dtype):
+    rng = np.random.default_rng(11)
+    n = 6
+    ops = random_ops(rng, n, 40, dtype=dtype)
+    herm = rng.normal(size=(4, 4)) + 1j * rng.normal(size=(4, 4))
+    herm = herm + herm.conj().T
+    ham = kt.Hamiltonian([0.3, -1.2, 0.5], [kt.PauliX(0) @ kt.PauliY(3), kt.PauliZ(5),
+                                             kt.Hermitian(herm, wires=[4, 1])])
+
+    def measure():
+        return (kt.expval(kt.PauliZ(2)), kt.expval(kt.PauliY(4) @ kt.PauliX(1) @ kt.PauliZ(0)),
+                kt.expval(kt.Hermitian(herm, wires=[3, 0])), kt.expval(ham),
+                kt.expval(kt.Hadamard(5)), kt.var(kt.PauliX(3) @ kt.PauliY(2)),
+                kt.var(kt.Hermitian(herm, wires=[1, 5])), kt.probs(wires=[4, 0, 2]),
+                kt.probs(wires=list(range(n))),
+                kt.density_matrix(wires=[5, 1]), kt.state(), kt.purity(wires=[0, 3]))
+
+    x = dtype(0.4)
+
+    def circuit(x):
+        kt.RY(x, wires=0)
+        for op in ops:
+            type(op)(*op.data, wires=op.wires)
+        return measure()
+
+    engine = kt.qnode(kt.device("default.qubit", wires=n))(circuit)(x)
+    generic = kt.qnode(kt.device("default.qubit", wires=n, engine=False))(circuit)(x)
+    tol = 1e-12 if dtype == np.float64 else 5e-5
+    for k, (a, b) in enumerate(zip(engine, generic)):
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.shape == b.shape and a.dtype == b.dtype, k
+        np.testing.assert_allclose(a, b, atol=tol, err_msg=f"measurement {k}")
+
+
+def test_expval_of_a_pauli_word_against_a_dense_reference():
+    """⟨ψ|Y⊗X⊗Z|ψ⟩ on wires (2, 0, 1) of 3, from the state and a Kronecker product."""
+    dev = kt.device("default.qubit", wires=3)
+
+    @kt.qnode(dev)
+    def circuit(want_state):
+        kt.RX(0.3, wires=0)
+        kt.RY(1.1, wires=1)
+        kt.CNOT(wires=[1, 2])
+        kt.RX(-0.7, wires=2)
+        kt.Hadamard(wires=0)
+        if want_state:
+            return kt.state()
+        return kt.expval(kt.PauliY(2) @ kt.PauliX(0) @ kt.PauliZ(1))
+
+    psi = np.asarray(circuit(True))
+    x = np.array([[0, 1], [1, 0]])
+    y = np.array([[0, -1j], [1j, 0]])
+    z = np.diag([1, -1])
+    word = np.kron(np.kron(x, z), y)  # wires 0, 1, 2
+    assert circuit(False) == pytest.approx(np.real(psi.conj() @ word @ psi), abs=1e-14)
+
+
+def test_state_preparation_then_gates():
+    vec = np.random.default_rng(12).normal(size=4) + 0j
+    vec /= np.linalg.norm(vec)
+
+    def circuit():
+        kt.StatePrep(vec, wires=[2, 0])
+        kt.BasisState(np.array([1]), wires=[1])
+        kt.CRX(0.4, wires=[0, 1])
+        kt.IsingYY(0.9, wires=[1, 2])
+        return kt.state()
+
+    a = kt.qnode(kt.device("default.qubit", wires=3))(circuit)()
+    b = kt.qnode(kt.device("default.qubit", wires=3, engine=False))(circuit)()
+    np.testing.assert_allclose(a, b, atol=1e-14)
+
+
+def test_device_options_are_checked():
+    with pytest.raises(kt.errors.DeviceError, match="max_fused=9"):
+        kt.device("default.qubit", wires=2, max_fused=9)
+    with pytest.raises(kt.errors.DeviceError, match="threads=0"):
+        kt.device("default.qubit", wires=2, threads=0)
+
+
+def test_threads_option_runs_the_parallel_kernels():
+    rng = np.random.default_rng(13)
+    n = 17
+    ops = random_ops(rng, n, 30)
+
+    def circuit():
+        for op in ops:
+            type(op)(*op.data, wires=op.wires)
+        return kt.expval(kt.PauliZ(3) @ kt.PauliX(16)), kt.probs(wires=[16, 2])
+
+    serial = kt.qnode(kt.device("default.qubit", wires=n, threads=1))(circuit)()
+    parallel = kt.qnode(kt.device("default.qubit", wires=n, threads=2))(circuit)()
+    for a, b in zip(serial, parallel):
+        np.testing.assert_allclose(a, b, atol=1e-12)
