@@ -93,6 +93,16 @@ def is_framework_array(x: Any) -> bool:
     return backend_of(x) in FRAMEWORKS
 
 
+#: per framework: whether a concrete array of it is a plain value (nothing differentiates it)
+_PLAIN_VALUE = {"torch": lambda x: not x.requires_grad, "jax": lambda x: True}
+
+
+def is_plain_value(x: Any) -> bool:
+    """Whether a concrete framework array carries no autodiff state and can travel as NumPy."""
+    check = _PLAIN_VALUE.get(backend_of(x))
+    return bool(check and check(x))
+
+
 def stack_like(items: Sequence[Any]) -> Any:
     """Stack arrays into one, in the framework of the framework arrays among them (NumPy
     constants are brought into it); autograd's stack keeps boxed entries differentiable."""

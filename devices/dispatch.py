@@ -268,8 +268,7 @@ def _in_process(tapes: Sequence[QuantumTape]) -> bool:
 def _plain_value(p) -> bool:
     if qmath.is_abstract(p):
         return False
-    backend = qmath.backend_of(p)
-    return (backend == "torch" and not p.requires_grad) or backend == "jax"
+    return qmath.is_plain_value(p)
 
 
 def _plain_tape(tape: QuantumTape) -> QuantumTape:

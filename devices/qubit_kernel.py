@@ -25,7 +25,7 @@ def align(mat: Any, state: Any) -> Any:
     """``mat`` in ``state``'s framework, device and dtype."""
     bm, bs = qmath.backend_of(mat), qmath.backend_of(state)
     sd = qmath.dtype_name(state)
-    if bm == "numpy" and bs not in ("numpy", "autograd"):
+    if bm == "numpy" and qmath.is_framework_array(state):
         return qmath.convert_like(mat, state, sd)
     if bm == "numpy":
         return np.asarray(mat, dtype=sd) if np.asarray(mat).dtype != sd else mat
@@ -37,7 +37,7 @@ def align(mat: Any, state: Any) -> Any:
 def lift_state(state: Any, mat: Any) -> Any:
     """A NumPy state meets a framework matrix: move the state into that framework."""
     bm, bs = qmath.backend_of(mat), qmath.backend_of(state)
-    if bs == "numpy" and bm not in ("numpy", "autograd"):
+    if bs == "numpy" and qmath.is_framework_array(mat):
         return qmath.convert_like(state, mat, qmath.dtype_name(mat))
     return state
 

@@ -53,6 +53,7 @@ def _jax_sampling():
 def _is_jax_key(seed: Any) -> bool:
     import sys
 
+    # a JAX key can only exist once JAX is imported: never import it just to ask
     return "jax" in sys.modules and _jax_sampling().is_key(seed)
 
 

@@ -98,7 +98,10 @@ def test_gradient_on_dask_equals_serial(client, grad, method):
     with distributed.get_task_stream(client) as stream:
         on_dask = grad(_qnode(client, method))
     onp.testing.assert_allclose(on_dask, serial, rtol=0, atol=1e-12)
-    assert _tasks(stream) >= 2  # the gradient tapes ran as tasks on the cluster
+    # the gradient tapes ran as tasks on the cluster (small-state tapes of one structure are
+    # merged into broadcast simulations first, and JAX's host call sends the forward and the
+    # gradient tapes in one batch: at least one task)
+    assert _tasks(stream) >= 1
     assert onp.all(onp.isfinite(serial)) and onp.any(onp.abs(serial) > 1e-3)
 
 
