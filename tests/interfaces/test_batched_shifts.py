@@ -47,10 +47,10 @@ def _jacobian(dev, method, **options):
     ("finite-diff", {"approx_order": 2}, 1e-7),
     ("spsa", {"num_directions": 3, "sampler_rng": 5}, 1e-9)])
 def test_batched_equals_unbatched(method, options, tol, monkeypatch):
-    batched_dev = CountingQubit(wires=3)
+    batched_dev = CountingQubit(wires=3, engine=False)
     batched = _jacobian(batched_dev, method, **options)
     monkeypatch.setattr(batching, "MAX_BATCH", 1)  # one tape per simulation
-    single_dev = CountingQubit(wires=3)
+    single_dev = CountingQubit(wires=3, engine=False)
     single = _jacobian(single_dev, method, **options)
     onp.testing.assert_allclose(batched, single, atol=tol)
     assert batched_dev.simulated <= single_dev.simulated / 3
@@ -61,6 +61,14 @@ def test_parameter_shift_gradient_against_backprop():
     ps = _jacobian(dev, "parameter-shift")
     bp = _jacobian(dev, "backprop")
     onp.testing.assert_allclose(ps, bp, atol=1e-10)
+
+
+def test_merging_is_where_it_pays():
+    """default.qubit's compiled engine runs single tapes faster than one broadcast of them: it
+    merges only on its NumPy kernels; a device that does not broadcast never merges."""
+    assert not batching.merges_tapes(kt.device("default.qubit", wires=2))
+    assert batching.merges_tapes(kt.device("default.qubit", wires=2, engine=False))
+    assert not batching.merges_tapes(kt.device("example.qubit", wires=2))
 
 
 def test_sampled_and_framework_tapes_are_not_merged():
