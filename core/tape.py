@@ -67,12 +67,8 @@ class QuantumTape:
         self._par_info = [(op, i) for op in self.operations for i in range(len(op.data))]
         self._par_info += [(m.obs, i) for m in self.measurements if m.obs is not None
                            for i in range(len(m.obs.data))]
-        wires = Wires([])
-        for op in self.operations:
-            wires = wires + op.wires
-        for m in self.measurements:
-            wires = wires + m.wires
-        self.wires = wires
+        self.wires = Wires.union([*(op.wires for op in self._ops),
+                                  *(m.wires for m in self._meas)])
         sizes = {op.batch_size for op in self.operations if op.batch_size is not None}
         if len(sizes) > 1:
             raise OperatorError(f"operations of one circuit are broadcast with different batch sizes "

@@ -65,6 +65,19 @@ class Wires(tuple):
     def indices(self, wires: Iterable) -> list[int]:
         return [self.index(w) for w in wires]
 
+    @classmethod
+    def union(cls, groups: Iterable["Wires"]) -> "Wires":
+        """Every label of ``groups`` once, in order of first appearance (one pass, where
+        repeated ``+`` would rescan the labels gathered so far)."""
+        labels, seen = [], set()
+        for group in groups:
+            for w in group:
+                key = ("dynamic", id(w)) if is_dynamic(w) else w
+                if key not in seen:
+                    seen.add(key)
+                    labels.append(w)
+        return cls(labels)
+
     def __add__(self, other):  # union preserving order
         return Wires(list(self) + [w for w in Wires(other) if w not in self])
 
