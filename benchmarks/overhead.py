@@ -7,24 +7,11 @@ Prints median milliseconds per call. Run: python benchmarks/overhead.py [--quick
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-
 import numpy as np
 
 import kettle as kt
+from forward import median_ms  # the benchmarks' one timing rule (script folder on sys.path)
 from kettle import numpy as knp
-
-
-def median_ms(fn, repeats: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times)
 
 
 def make(diff_method, interface="auto"):
