@@ -7,6 +7,7 @@ Prints median milliseconds per call. Run: python benchmarks/overhead.py [--quick
 from __future__ import annotations
 
 import argparse
+
 import numpy as np
 
 import kettle as kt
