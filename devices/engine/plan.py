@@ -186,7 +186,8 @@ def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple,
         arrays = run.arrays + (mats,)
         if run.toff is None:
             P.run_whole(psi, *arrays)
-        elif chunks:
-            P.run_tiles_par(psi, run.tile_pos, run.toff, *arrays, chunks)
+        elif chunks:  # numba's Dispatcher stub does not know a kernel's own arguments
+            P.run_tiles_par(psi, run.tile_pos, run.toff, *arrays,
+                            chunks)  # type: ignore[call-arg]
         else:
             P.run_tiles(psi, run.tile_pos, run.toff, *arrays)
