@@ -436,7 +436,7 @@ def execute_tapes(tapes: Sequence[QuantumTape], device, *, executor: Any = None)
         ...         _ = kt.RX(x, wires=0)
         ...         _ = kt.expval(kt.PauliZ(0))
         ...     tapes.append(tape)
-        >>> [round(float(r[0]), 6) for r in kt.execute(tapes, dev)]
-        [1.0, 0.0, -1.0]
+        >>> tuple(round(float(r[0]), 6) for r in kt.execute(tapes, dev))
+        (1.0, 0.0, -1.0)
     """
     return execute(device, [device.preprocess(t) for t in tapes], executor=executor)
