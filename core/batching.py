@@ -93,17 +93,12 @@ def execute(device, tapes: Sequence[QuantumTape], run: Callable[[list], list]) -
             singles.append(i)
         else:
             groups.setdefault(key, []).append(i)
-    jobs: list[tuple[list[int], QuantumTape | None]] = []
-    for members in groups.values():
-        merged = merge([tapes[i] for i in members]) if len(members) > 1 else None
-        if merged is None:
-            singles.extend(members)
-        else:
-            jobs.append((members, merged))
-    if not jobs:
-        return run(tapes)
-    jobs = [piece for members, _ in jobs for piece in _chunks(device, [tapes[i] for i in members],
-                                                               members)]
+    # each group of two or more in pieces that fit (merged once per piece, in _chunks)
+    jobs = [piece for members in groups.values() if len(members) > 1
+            for piece in _chunks(device, [tapes[i] for i in members], members)]
+    singles += [members[0] for members in groups.values() if len(members) == 1]
+    if not any(t.batch_size is not None for _, t in jobs):
+        return run(tapes)  # nothing merged
     singles.sort()
     batch = [t for _, t in jobs] + [tapes[i] for i in singles]
     results = run(batch)
