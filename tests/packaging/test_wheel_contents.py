@@ -7,6 +7,7 @@ missing from the wheel. This builds the wheel (no network: the installed setupto
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -39,14 +40,29 @@ def source_packages() -> set[str]:
     return found
 
 
+def private_copy(dest: Path) -> Path:
+    """The source tree copied to ``dest``: setuptools writes ``build/`` and ``*.egg-info`` into the
+    tree it builds, so builds running at once (xdist workers, ``make wheel``) must not share one."""
+    anywhere = shutil.ignore_patterns("__pycache__", "*.egg-info", ".*_cache")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = set(anywhere(folder, names))
+        if Path(folder) == ROOT:  # build outputs and sdist staging folders ("kettle-<version>")
+            skipped |= {n for n in names if n in {".git", ".venv", "build", "dist", "site"}
+                        or n.startswith("kettle-")}
+        return skipped
+
+    shutil.copytree(ROOT, dest / "src", ignore=ignore, symlinks=True)
+    return dest / "src"
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
-    build = tmp_path_factory.mktemp("build")
+    src = private_copy(tmp_path_factory.mktemp("build"))
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(out), str(ROOT)], capture_output=True, text=True, timeout=600,
-        cwd=build)
+         "-w", str(out), str(src)], capture_output=True, text=True, timeout=600, cwd=src)
     assert proc.returncode == 0, proc.stderr[-3000:]
     (path,) = out.glob("kettle-*.whl")
     return zipfile.ZipFile(path)
@@ -80,7 +96,8 @@ def test_the_sdist_carries_tests_docs_and_examples(tmp_path):
 
     script = ("import sys; from setuptools import build_meta; "
               "print(build_meta.build_sdist(sys.argv[1]))")
-    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=ROOT,
+    src = private_copy(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], cwd=src,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     name = proc.stdout.strip().splitlines()[-1]
