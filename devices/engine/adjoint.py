@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from kettle.core import measurements as m
+from kettle.core.operator import _structure_key
 from kettle.core.ops.matrix_ops import BasisState, StatePrep
 from kettle.core.ops.observables import Hamiltonian
 from kettle.devices.adjoint import check_adjoint_tape
@@ -79,6 +80,42 @@ def _bra(psi, n, obs, wire_order, chunks) -> np.ndarray | None:
     return bra
 
 
+#: generators of gates whose generator is structural, by (structure, wires): a training loop's
+#: sweeps build each generator once instead of once per gate per call
+_GENERATORS: dict = {}
+_GENERATORS_MAX = 4096
+
+
+def _generator(op):
+    key = None
+    if op.generator_is_structural:
+        structure = _structure_key(op)
+        if structure is not None:
+            # a controlled gate's control values sit outside its hyperparameters
+            key = (structure, tuple(op.wires), getattr(op, "control_values", None))
+            cached = _GENERATORS.get(key)
+            if cached is not None:
+                return cached
+    gen = op.generator()
+    if key is not None:
+        if len(_GENERATORS) >= _GENERATORS_MAX:
+            _GENERATORS.clear()
+        _GENERATORS[key] = gen
+    return gen
+
+
+def _inverse(op, dtype) -> tuple[str, np.ndarray | None]:
+    """The kernel family and numbers of U† for a unitary gate U: the conjugate transpose of U's
+    own numbers (no Adjoint operator built per gate and call)."""
+    kd = A.kind(op)
+    array = A.array_of(op, kd, dtype)
+    if array is None:  # bit flips and swaps are their own inverses
+        return kd, None
+    if kd in ("diag", "cdiag"):
+        return kd, np.conj(array)
+    return kd, np.ascontiguousarray(np.conj(array).T)
+
+
 def _sweep(tape, psi, bras, wire_order, chunks) -> list | None:
     """The reverse sweep: rows of 2 Im⟨λ_b|G|φ⟩ per bra and trainable parameter (None when a
     generator is not one the reduction kernels cover)."""
@@ -93,7 +130,7 @@ def _sweep(tape, psi, bras, wire_order, chunks) -> list | None:
     for op in reversed(gates):
         axes = tuple(index[w] for w in op.wires)
         if id(op) in positions:
-            gen = op.generator()
+            gen = _generator(op)
             for b, bra in enumerate(bras):
                 val = form(bra, psi, gen, n, wire_order, chunks)
                 if val is None:
@@ -101,10 +138,8 @@ def _sweep(tape, psi, bras, wire_order, chunks) -> list | None:
                 d = real(2 * val.imag)
                 for t in positions[id(op)]:
                     jac[b][t] = d
-        inv = op.adjoint()
-        kd = A.kind(inv)
-        array = A.array_of(inv, kd, psi.dtype)
-        nc = getattr(A._traits(inv), "num_controls", 0)
+        kd, array = _inverse(op, psi.dtype)
+        nc = getattr(A._traits(op), "num_controls", 0)
         A.apply_array(psi, n, axes, kd, array, chunks, nc)
         for bra in bras:
             A.apply_array(bra, n, axes, kd, array, chunks, nc)

@@ -150,3 +150,25 @@ def test_vjp_is_one_sweep_with_the_weighted_bra():
     ref = kt.grad(lambda v: np.sum(weights * np.stack(
         kt.qnode(ref_dev, diff_method="backprop")(circuit)(v))))(x)
     onp.testing.assert_allclose(adj, ref, atol=1e-10)
+
+
+def test_generators_reused_across_calls_keep_each_gates_control_values():
+    """The sweep caches structural generators; gates that differ only in their control values (not
+    a hyperparameter) must not share one: a control on |0> projects onto the other branch."""
+    dev = kt.device("default.qubit", wires=3)
+    x = np.array(0.8)
+    c0, c1 = onp.cos(0.2) ** 2, onp.sin(0.2) ** 2  # weights of wire 0 in |0>, |1> after RY(0.4)
+
+    def make(values):
+        @kt.qnode(dev, diff_method="adjoint")
+        def circuit(t):
+            kt.RY(0.4, wires=0)
+            kt.PauliX(wires=1)
+            kt.ctrl(kt.RX(t, wires=2), control=[0, 1], control_values=values)
+            return kt.expval(kt.PauliZ(2))
+        return circuit
+
+    # <Z2> = 1 - w (1 - cos t): w is the weight of the branch the control values select
+    for values, weight in [((1, 1), c1), ((0, 1), c0), ((1, 1), c1)]:
+        grad = float(kt.grad(make(values))(x))
+        assert grad == pytest.approx(-weight * onp.sin(0.8), abs=1e-12), values
