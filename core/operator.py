@@ -258,7 +258,8 @@ _FREQUENCIES: dict = {}
 
 
 def _structure_key(op) -> tuple | None:
-    """(class, name, number of wires, hyperparameters) when all are hashable, else None."""
+    """(class, name, number of wires, hyperparameters, wrapped gate, control values) when all are
+    hashable, else None."""
     def freeze(value):
         if isinstance(value, Operator):
             inner = _structure_key(value)
@@ -276,8 +277,10 @@ def _structure_key(op) -> tuple | None:
 
     try:
         base = getattr(op, "base", None)  # wrappers such as Adjoint: the wrapped gate's structure
+        # a controlled gate's control values sit outside its hyperparameters
         return (type(op), op.name, len(op.wires), freeze(op.hyperparameters),
-                freeze(base) if base is not None else None)
+                freeze(base) if base is not None else None,
+                freeze(getattr(op, "control_values", None)))
     except TypeError:
         return None
 

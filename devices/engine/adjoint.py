@@ -91,8 +91,7 @@ def _generator(op):
     if op.generator_is_structural:
         structure = _structure_key(op)
         if structure is not None:
-            # a controlled gate's control values sit outside its hyperparameters
-            key = (structure, tuple(op.wires), getattr(op, "control_values", None))
+            key = (structure, tuple(op.wires))
             cached = _GENERATORS.get(key)
             if cached is not None:
                 return cached

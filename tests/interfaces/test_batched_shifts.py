@@ -82,3 +82,25 @@ def test_sampled_and_framework_tapes_are_not_merged():
     torch = pytest.importorskip("torch")
     framework = [tape.bind_new_parameters([torch.tensor(v)]) for v in (0.1, 0.2)]
     assert batching.merge(framework) is None
+
+
+def test_gates_differing_only_in_control_values_are_not_merged():
+    """Control values are not hyperparameters; tapes that differ only in them have different
+    structures, and merging them would run every tape with the first one's controls."""
+    measured = [kt.expval(kt.PauliZ.unqueued(2))]  # one object: tape keys compare measurements
+
+    def tape(values, x):
+        ops = [kt.RY.unqueued(0.4, wires=0), kt.PauliX.unqueued(wires=1),
+               kt.ctrl(kt.RX.unqueued(x, wires=2), control=[0, 1], control_values=values)]
+        return kt.QuantumTape(ops, measured)
+
+    tapes = [tape((1, 1), 0.5), tape((0, 1), 0.7), tape((1, 1), 0.9)]
+    assert batching.tape_key(tapes[0]) == batching.tape_key(tapes[2])
+    assert batching.tape_key(tapes[0]) != batching.tape_key(tapes[1])
+    dev = kt.device("default.qubit", wires=3, engine=False)
+    got = batching.execute(dev, tapes, dev.execute)
+    # <Z2> = 1 - w (1 - cos x), w the weight of the branch the controls select
+    w = {(1, 1): onp.sin(0.2) ** 2, (0, 1): onp.cos(0.2) ** 2}
+    expected = [1 - w[v] * (1 - onp.cos(x)) for v, x in [((1, 1), 0.5), ((0, 1), 0.7),
+                                                         ((1, 1), 0.9)]]
+    onp.testing.assert_allclose(onp.ravel(got), expected, atol=1e-12)
