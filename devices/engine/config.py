@@ -19,9 +19,10 @@ CHUNKS_PER_THREAD = 4
 #: widest fused block; 2 measured fastest (of 2–5) on a random 200-gate circuit at 20 qubits:
 #: the k-qubit kernel does 2**k multiply-adds per amplitude (see docs/performance.md)
 DEFAULT_MAX_FUSED = 2
-#: tile bits: 2**13 complex128 amplitudes (128 KiB) fit a core's L2 cache with room to spare;
-#: measured best of 10–16 on SEL at 20 qubits, by a small margin (docs/performance.md)
-TILE_BITS = 13
+#: tile bits: 2**15 amplitudes in split storage (512 KiB) fit a core's L2 cache (1 MiB here);
+#: measured against 13, 14 and 16 on SEL, random and QFT circuits at 20 and 24 qubits
+#: (docs/performance.md)
+TILE_BITS = 15
 
 _state: dict = {}
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import kettle as kt
-from kettle.devices.engine import config, fusion, plan
+from kettle.devices.engine import config, fusion, plan, simulate
 from kettle.devices.engine.simulate import EngineOptions, run
 
 pytestmark = pytest.mark.skipif(not config.available(), reason="numba cannot compile here")
@@ -85,6 +85,56 @@ def test_tiles_and_fusion_equal_the_unfused_whole_state(tile_bits, fuse):
     got, _ = final_states(ops, n, fusion=fuse, tile_bits=tile_bits, max_fused=3)
     np.testing.assert_allclose(unfused, ref, atol=1e-12)
     np.testing.assert_allclose(got, unfused, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+@pytest.mark.parametrize("fuse", [True, False])
+def test_scheduled_runs_read_both_ways_and_equal_the_whole_state(dtype, fuse):
+    """14 qubits in tiles of 2**10: gates reordered into runs (plan.schedule), tiles read as
+    contiguous segments and amplitude by amplitude; the state equals the one-tile state."""
+    rng = np.random.default_rng(21)
+    n = 14
+    ops = random_ops(rng, n, 150, dtype=np.float32 if dtype == np.complex64 else np.float64)
+    structure = simulate.structure(ops, [tuple(op.wires) for op in ops])
+    runs = [r for r in plan.build(structure, n, fuse, 2, 10) if isinstance(r, plan.Run)]
+    assert len(runs) > 3
+    assert {r.contiguous > 0 for r in runs} == {True, False}
+    whole, _ = final_states(ops, n, dtype=dtype, fusion=fuse, tile_bits=14)
+    got, ref = final_states(ops, n, dtype=dtype, fusion=fuse, tile_bits=10)
+    tol = 1e-12 if dtype == np.complex128 else 5e-5
+    np.testing.assert_allclose(whole, ref, atol=tol)
+    np.testing.assert_allclose(got, whole, atol=tol)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_schedule_keeps_each_bits_order_and_the_cap(seed):
+    rng = np.random.default_rng(seed)
+    n, cap, seed_bits = 16, 9, frozenset(range(4))
+    bits = []
+    for _ in range(200):
+        k = int(rng.choice([1, 2, 3, 6], p=[0.45, 0.4, 0.1, 0.05]))
+        bits.append(frozenset(int(b) for b in rng.choice(n, size=k, replace=False)))
+    groups = plan.schedule(bits, cap, 5, seed_bits)
+    flat = [i for g in groups for i in g]
+    assert sorted(flat) == list(range(len(bits)))
+    where = {i: t for t, i in enumerate(flat)}
+    for b in range(n):
+        on_b = [i for i, bs in enumerate(bits) if b in bs]
+        assert [where[i] for i in on_b] == sorted(where[i] for i in on_b)
+    for g in groups:
+        if len(g) > 1:
+            assert len(seed_bits.union(*(bits[i] for i in g))) <= cap
+        assert all(len(bits[i]) <= 5 for i in g) or len(g) == 1
+    # reordering packs runs: fewer than cutting the circuit where its own order overflows a run
+    in_order, used = 1, set(seed_bits)
+    for bs in bits:
+        if len(bs) > 5:
+            in_order, used = in_order + 2, set(seed_bits)
+        elif len(used | bs) > cap:
+            in_order, used = in_order + 1, set(seed_bits) | bs
+        else:
+            used |= bs
+    assert len(groups) <= in_order
 
 
 def test_single_precision_circuits():
