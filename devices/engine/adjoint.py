@@ -19,7 +19,8 @@ from kettle.devices.adjoint import check_adjoint_tape
 from kettle.devices.engine import apply as A
 from kettle.devices.engine import kernels as K
 from kettle.devices.engine.measure import MAX_DENSE, form, pauli_word
-from kettle.devices.engine.simulate import EngineOptions, final_state
+from kettle.devices.engine import sweep as SW
+from kettle.devices.engine.simulate import EngineOptions, final_state, structure
 
 
 def _bra_terms(obs) -> list | None:
@@ -86,15 +87,21 @@ _GENERATORS: dict = {}
 _GENERATORS_MAX = 4096
 
 
-def _generator(op):
-    key = None
+def _generator_key(op):
+    """A key of ``op``'s generator when it depends only on the gate's structure and wires."""
     if op.generator_is_structural:
         structure = _structure_key(op)
         if structure is not None:
-            key = (structure, tuple(op.wires))
-            cached = _GENERATORS.get(key)
-            if cached is not None:
-                return cached
+            return (structure, tuple(op.wires))
+    return None
+
+
+def _generator(op):
+    key = _generator_key(op)
+    if key is not None:
+        cached = _GENERATORS.get(key)
+        if cached is not None:
+            return cached
     gen = op.generator()
     if key is not None:
         if len(_GENERATORS) >= _GENERATORS_MAX:
@@ -115,17 +122,27 @@ def _inverse(op, dtype) -> tuple[str, np.ndarray | None]:
     return kd, np.ascontiguousarray(np.conj(array).T)
 
 
-def _sweep(tape, psi, bras, wire_order, chunks) -> list | None:
+def _sweep(tape, state, bras, wire_order, chunks, tile_bits) -> list | None:
     """The reverse sweep: rows of 2 Im⟨λ_b|G|φ⟩ per bra and trainable parameter (None when a
-    generator is not one the reduction kernels cover)."""
+    generator is not one the reduction kernels cover). ``state`` holds the only reference to φ.
+
+    The sweep runs tile by tile in numba (:mod:`.sweep`); a gate wider than a program holds, or a
+    generator term outside its gate's wires, sends it gate by gate through the kernels here.
+    """
     n = len(wire_order)
     index = {w: i for i, w in enumerate(wire_order)}
     positions: dict[int, list[int]] = {}
     for t in range(len(tape.trainable_params)):
         positions.setdefault(id(tape.get_operation(t)[0]), []).append(t)
+    gates = [op for op in tape.operations if not isinstance(op, (StatePrep, BasisState))]
+    struct = structure(gates, [tuple(index[w] for w in op.wires) for op in gates])
+    prog = SW.program(gates, struct, n, wire_order, positions, _generator, _generator_key,
+                      tile_bits)
+    if prog is not None:
+        return SW.sweep(prog, gates, state.pop(), bras, len(tape.trainable_params), chunks)
+    psi = state[0]
     real = psi.real.dtype.type
     jac = [[real(0.0)] * len(tape.trainable_params) for _ in bras]
-    gates = [op for op in tape.operations if not isinstance(op, (StatePrep, BasisState))]
     for op in reversed(gates):
         axes = tuple(index[w] for w in op.wires)
         if id(op) in positions:
@@ -160,7 +177,9 @@ def adjoint_jacobian(tape, device, options: EngineOptions) -> tuple | None:
         if bra is None:
             return None
         bras.append(bra)
-    jac = _sweep(tape, psi, bras, wire_order, chunks)
+    state = [psi]
+    del psi
+    jac = _sweep(tape, state, bras, wire_order, chunks, options.tile_bits)
     return None if jac is None else tuple(tuple(row) for row in jac)
 
 
@@ -195,5 +214,7 @@ def adjoint_vjp(tape, cotangent, device, options: EngineOptions) -> tuple | None
     if total is None:  # every cotangent is zero
         real = psi.real.dtype.type
         return tuple(real(0.0) for _ in tape.trainable_params)
-    row = _sweep(tape, psi, [total], wire_order, chunks)
+    state, bras = [psi], [total]
+    del psi, total
+    row = _sweep(tape, state, bras, wire_order, chunks, options.tile_bits)
     return None if row is None else tuple(row[0])

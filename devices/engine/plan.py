@@ -23,10 +23,11 @@ class Run:
     """One program: the steps it holds, its integer arrays and the slots of their numbers, and its
     tile (sorted global bits, the global offset of each local amplitude, the contiguous low bits)."""
 
-    def __init__(self, steps, arrays, slots, mats_size, tile_pos, toff, contiguous):
+    def __init__(self, steps, arrays, slots, mats_size, tile_pos, toff, contiguous, order):
         self.steps, self.arrays, self.slots = steps, arrays, slots
         self.mats_size, self.tile_pos, self.toff = mats_size, tile_pos, toff
         self.contiguous = contiguous
+        self.order = order  # local bit r of the tile is global bit order[r]
 
 
 def _step_shape(step, structure):
@@ -161,7 +162,7 @@ def build(structure: tuple, n: int, fuse: bool, max_fused: int, tile_bits: int) 
         for r, b in enumerate(order):
             toff |= ((local >> r) & 1) << b
         tpos = np.array([] if whole else sorted(order), np.int64)
-        runs.append(Run(list(current), arrays, slots, msize, tpos, toff, contiguous))
+        runs.append(Run(list(current), arrays, slots, msize, tpos, toff, contiguous, order))
         current.clear()
         uses.clear()
 
@@ -255,6 +256,33 @@ def schedule(bits: list, cap: int, max_k: int, seed: frozenset = frozenset()) ->
     return groups
 
 
+def _inverse(arr: np.ndarray, kind: str) -> np.ndarray:
+    return np.conj(arr) if kind in ("diag", "cdiag") else np.ascontiguousarray(np.conj(arr).T)
+
+
+def numbers(run: Run, ops: list, axes_of: list, structure: tuple, dtype,
+            inverse: bool = False) -> np.ndarray:
+    """The flat numbers of a run's gates (their inverses with ``inverse``: U† is U's conjugate
+    transpose; flips and swaps are their own inverses and carry no numbers)."""
+    mats = np.empty(max(run.mats_size, 1), dtype=dtype)
+    for step, kind, start, size in run.slots:
+        if size == 0:
+            continue
+        if len(step) == 1:
+            op = ops[step[0]]
+            if kind == "flip":
+                arr = _X
+            elif kind == "dense" and structure[step[0]][0] != "dense":
+                # an uncontrolled flip or controlled gate with no controls: its matrix
+                arr = _X if structure[step[0]][0] == "flip" else A.array_of(op, "dense", dtype)
+            else:
+                arr = A.array_of(op, kind, dtype)
+        else:
+            arr = fusion.block_matrix(ops, axes_of, step[0], step[1], dtype)
+        mats[start:start + size] = (_inverse(arr, kind) if inverse else arr).reshape(-1)
+    return mats
+
+
 def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple, runs: tuple,
             chunks: int) -> None:
     """Run a plan of :func:`build` on the flat state ``psi`` in place."""
@@ -268,22 +296,7 @@ def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple,
                 mat = fusion.block_matrix(ops, axes_of, run[0], run[1], psi.dtype)
                 A.apply_array(psi, n, run[0], "dense", mat, chunks)
             continue
-        mats = np.empty(max(run.mats_size, 1), dtype=psi.dtype)
-        for step, kind, start, size in run.slots:
-            if size == 0:
-                continue
-            if len(step) == 1:
-                op = ops[step[0]]
-                if kind == "flip":
-                    arr = _X
-                elif kind == "dense" and structure[step[0]][0] != "dense":
-                    # an uncontrolled flip or controlled gate with no controls: its matrix
-                    arr = _X if structure[step[0]][0] == "flip" else A.array_of(op, "dense", psi.dtype)
-                else:
-                    arr = A.array_of(op, kind, psi.dtype)
-            else:
-                arr = fusion.block_matrix(ops, axes_of, step[0], step[1], psi.dtype)
-            mats[start:start + size] = arr.reshape(-1)
+        mats = numbers(run, ops, axes_of, structure, psi.dtype)
         arrays = run.arrays + (mats,)
         if chunks and run.tile_pos.size:  # numba's Dispatcher stub does not know a kernel's own arguments
             P.run_tiles_par(psi, run.tile_pos, run.toff, run.contiguous, *arrays,

@@ -17,7 +17,7 @@ then by how few gates touch them (:mod:`.plan`).
 
 A run is a *program*: integer arrays describing each gate (kernel code, local bit positions,
 control mask, offsets) that depend only on the circuit's structure, plus one flat array of gate
-numbers filled per call. The interpreter (:func:`_execute`) dispatches on the code.
+numbers filled per call. The interpreter (:func:`execute`) dispatches on the code.
 """
 from __future__ import annotations
 
@@ -154,10 +154,14 @@ def _dense_k(re, im, s, offsets, length, mats, ms, tre, tim):
 # ------------------------------------------------------------------------------- the interpreter
 
 
-@njit(inline="always")
-def _execute(re, im, tre, tim, codes, ks, pos, spos, cmask, ostart, offs, mstart, mats):
+@njit(cache=True, fastmath=True)
+def execute(re, im, tre, tim, codes, ks, pos, spos, cmask, ostart, offs, mstart, mats, g0, g1):
+    """Gates ``g0 .. g1 - 1`` of a program on one tile (``re``, ``im``) in place.
+
+    Compiled once, not inlined into its callers: inlined, the interpreter made every caller's
+    first compilation take tens of seconds."""
     size = re.size
-    for g in range(codes.size):
+    for g in range(g0, g1):
         c = codes[g]
         k = ks[g]
         ms = mstart[g]
@@ -212,8 +216,8 @@ def _execute(re, im, tre, tim, codes, ks, pos, spos, cmask, ostart, offs, mstart
                            mats[ms + r].imag)
 
 
-@njit(inline="always")
-def _gather(psi, base, toff, c, re, im):
+@njit(cache=True, fastmath=True)
+def gather(psi, base, toff, c, re, im):
     """The tile at ``base`` into (re, im). With ``c > 0`` local bits ``0..c-1`` are global bits
     ``0..c-1``: the tile is read as contiguous segments of ``2**c`` amplitudes."""
     size = toff.size
@@ -234,8 +238,8 @@ def _gather(psi, base, toff, c, re, im):
             di[j] = v.imag
 
 
-@njit(inline="always")
-def _scatter(psi, base, toff, c, re, im):
+@njit(cache=True, fastmath=True)
+def scatter(psi, base, toff, c, re, im):
     size = toff.size
     if c == 0:
         for j in range(size):
@@ -257,9 +261,10 @@ def _tiles(psi, tile_pos, toff, c, lo, hi, codes, ks, pos, spos, cmask, ostart, 
     re, im, tre, tim = work[0], work[1], work[2], work[3]
     for t in range(lo, hi):
         base = _insert_zeros(t, tile_pos)
-        _gather(psi, base, toff, c, re, im)
-        _execute(re, im, tre, tim, codes, ks, pos, spos, cmask, ostart, offs, mstart, mats)
-        _scatter(psi, base, toff, c, re, im)
+        gather(psi, base, toff, c, re, im)
+        execute(re, im, tre, tim, codes, ks, pos, spos, cmask, ostart, offs, mstart, mats, 0,
+                codes.size)
+        scatter(psi, base, toff, c, re, im)
 
 
 @njit(cache=True, fastmath=True)

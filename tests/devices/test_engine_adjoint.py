@@ -1,6 +1,7 @@
 """The engine's in-place adjoint sweep: equal to backprop, and a few state vectors of memory."""
 from __future__ import annotations
 
+import dataclasses
 import gc
 import tracemalloc
 
@@ -49,11 +50,18 @@ def rich_circuit(n):
     return circuit
 
 
-@pytest.mark.parametrize("n", [4, 6, 14])
-def test_adjoint_jacobian_equals_backprop(n):
+@pytest.mark.parametrize("n, options", [
+    (4, {}), (6, {}), (14, {}),
+    # the sweep in tiles of 2**9 and 2**10 amplitudes (several runs), serial and on two threads
+    (14, {"tile_bits": 9}), (14, {"tile_bits": 10, "threads": 2}),
+])
+def test_adjoint_jacobian_equals_backprop(n, options):
     w = np.array(onp.random.default_rng(n).uniform(-2, 2, 17), requires_grad=True)
     circuit = rich_circuit(n)
-    dev = kt.device("default.qubit", wires=n)
+    dev = kt.device("default.qubit", wires=n, threads=options.get("threads"))
+    if "tile_bits" in options:  # not a device option: the engine's setting, changed for the test
+        dev.engine_options = dataclasses.replace(dev.engine_options,
+                                                 tile_bits=options["tile_bits"])
     adj = kt.jacobian(lambda x: np.stack(kt.qnode(dev, diff_method="adjoint")(circuit)(x)))(w)
     ref_dev = kt.device("default.qubit", wires=n, engine=False)
     ref = kt.jacobian(lambda x: np.stack(kt.qnode(ref_dev, diff_method="backprop")(circuit)(x)))(w)
