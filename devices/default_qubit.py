@@ -135,6 +135,44 @@ class DefaultQubit(Device):
                                          self._initial_view))
         return out
 
+    def bound_circuit(self, tape: QuantumTape):
+        """``tape``'s structure as a circuit taking its trainable parameters as a vector, run
+        on the engine (devices/engine/bound.py), or None: the JAX interface calls it per call
+        of a jitted or compiled function instead of binding new tapes."""
+        if not self.engine_options.engine or type(self).kernel is not qubit_kernel.apply_operation:
+            return None
+        if not self._own_methods("simulate", "execute", "compute_derivatives",
+                                 "execute_and_compute_derivatives"):
+            return None  # a subclass changed how tapes run: they keep running through it
+        return _engine("bound").Circuit.of(tape, self)
+
+    def _own_methods(self, *names: str) -> bool:
+        return all(getattr(type(self), name) is getattr(DefaultQubit, name) for name in names)
+
+    def execute_and_compute_derivatives(self, tapes: Sequence[QuantumTape],
+                                        method: str = "adjoint") -> tuple[list, list]:
+        """Results and adjoint Jacobians; on the engine both come from one forward pass per tape
+        (the results are read off the sweep's bras), other tapes run twice as usual."""
+        if not self._own_methods("simulate", "execute", "compute_derivatives"):
+            return Device.execute_and_compute_derivatives(self, tapes, method)
+        results: list = [None] * len(tapes)
+        jacobians: list = [None] * len(tapes)
+        rest = []
+        for i, t in enumerate(tapes):
+            both = (_engine("adjoint").adjoint_jacobian(t, self, self.engine_options,
+                                                        with_results=True)
+                    if method == "adjoint" and self._use_engine(t) else None)
+            if both is None:
+                rest.append(i)
+            else:
+                results[i], jacobians[i] = both
+        if rest:
+            res, jacs = Device.execute_and_compute_derivatives(self, [tapes[i] for i in rest],
+                                                               method)
+            for i, r, j in zip(rest, res, jacs):
+                results[i], jacobians[i] = r, j
+        return results, jacobians
+
     def compute_vjp(self, tapes: Sequence[QuantumTape], cotangents: Sequence,
                     method: str = "adjoint") -> list:
         """VJPs of expval tapes by one adjoint sweep each (bra Σ_k dy_k O_k|ψ⟩) on the engine;

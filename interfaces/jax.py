@@ -113,6 +113,39 @@ def _jacobian_matrix(per_tape, subs, jacs, templates, xp):
     return xp.stack(blocks, axis=1) if blocks else xp.zeros((total, 0))
 
 
+def _packed(args: Sequence) -> tuple[list, list]:
+    """Floating-point scalars of one dtype stacked into one operand (a callback's operands cross
+    one by one: 360 gate angles cost more than the simulation). Returns the new operands and
+    per new operand the original positions it carries (a list: a stack; an int: itself)."""
+    groups: dict = {}
+    for i, a in enumerate(args):
+        if jnp.ndim(a) == 0 and jnp.issubdtype(jnp.result_type(a), jnp.floating):
+            groups.setdefault(jnp.result_type(a), []).append(i)
+    stacked = {i for g in groups.values() if len(g) > 1 for i in g}
+    out, where = [], []
+    for g in groups.values():
+        if len(g) > 1:
+            out.append(jnp.stack([args[i] for i in g]))
+            where.append(g)
+    for i, a in enumerate(args):
+        if i not in stacked:
+            out.append(a)
+            where.append(i)
+    return out, where
+
+
+def _unpacked(values: Sequence, where: Sequence, count: int) -> list:
+    """The callback's operands back in their original order (a stack split on its last axis)."""
+    out: list = [None] * count
+    for v, w in zip(values, where):
+        if isinstance(w, list):
+            for j, i in enumerate(w):
+                out[i] = v[..., j]
+        else:
+            out[w] = v
+    return out
+
+
 def host_call(fn, specs: Sequence, *args) -> tuple:
     """``jax.pure_callback(fn, specs, *args)`` that keeps float64 operands and results float64.
 
@@ -120,8 +153,11 @@ def host_call(fn, specs: Sequence, *args) -> tuple:
     thread the callback runs in, and XLA may run it on a thread of its own, where ``kt.qjit``'s
     ``enable_x64`` context does not reach: float64 operands would arrive as float32 and float64
     results be refused. float64 values therefore cross as pairs of uint32 words (a dtype no
-    setting changes), bitcast bit for bit on either side.
+    setting changes), bitcast bit for bit on either side. Scalar operands cross stacked
+    (:func:`_packed`); ``fn`` sees them one by one.
     """
+    count = len(args)
+    args, where = _packed(args)
     wide = [jnp.dtype(s.dtype) == jnp.float64 for s in specs]
     wire = [jax.ShapeDtypeStruct(tuple(s.shape) + (2,), jnp.uint32) if w else s
             for s, w in zip(specs, wide)]
@@ -131,7 +167,7 @@ def host_call(fn, specs: Sequence, *args) -> tuple:
     def host(*values):
         values = [np.ascontiguousarray(v).view(np.float64)[..., 0] if w else v
                   for v, w in zip(values, sent)]
-        outs = fn(*values)
+        outs = fn(*_unpacked(values, where, count))
         return tuple(np.ascontiguousarray(o, dtype=np.float64).view(np.uint32).reshape(
             np.shape(o) + (2,)) if w else o for o, w in zip(outs, wide))
 
@@ -201,6 +237,26 @@ def _flat_batch(results, templates, size: int, dtype) -> np.ndarray:
             leaf = leaf.reshape(size, -1)
             rows += [leaf.real, leaf.imag] if shape.is_complex else [leaf.real]
     return (np.concatenate(rows, axis=1) if rows else np.zeros((size, 0))).astype(dtype)
+
+
+def _bound_circuits(tapes: Sequence[QuantumTape], device, size: int) -> list | None:
+    """The device's bound circuits of ``tapes`` (devices/engine/bound.py), or None unless every
+    tape has one and the results are one expectation value per measurement."""
+    make = getattr(device, "bound_circuit", None)
+    if make is None:
+        return None
+    out = []
+    for t in tapes:
+        if any(jnp.ndim(p) != 0 for p in t.get_parameters()):
+            return None
+        probe = t.bind_new_parameters([np.float64(0.0)] * len(t.trainable_params))
+        c = make(probe)
+        if c is None:
+            return None
+        out.append(c)
+    if sum(len(t.measurements) for t in tapes) != size:
+        return None
+    return out
 
 
 def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> list:
@@ -292,11 +348,36 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
         return np.stack([flatten.flat_numpy(results[b * k:(b + 1) * k], dtype)
                          for b in range(batch.size)])
 
+    # tapes the device can run as bound circuits (parameters as vectors, no tapes per call)
+    circuits = None if (held or keyed or not dedupe) else _bound_circuits(tapes, device, size)
+    starts = np.cumsum([0] + counts)
+
+    def thetas(values):
+        return [np.array([values[param_of[k]] for k in range(starts[i], starts[i + 1])],
+                         np.float64) for i in range(len(tapes))]
+
     def host_forward(*values):
         batch = _Batch(values, base_ndims)
         if not batch.shape:
+            if circuits is not None:
+                return np.concatenate([c.expvals(th) for c, th in
+                                       zip(circuits, thetas(batch.values))]).astype(dtype)
             return flatten.flat_numpy(run_tapes(on_host(batch.values)), dtype)
         return batch.shaped(_forward_batch(batch))
+
+    def bound_both(values, active, fold):
+        """Results and the (size, active operands) Jacobian from the bound circuits."""
+        outs, mat, row = [], np.zeros((size, len(active))), 0
+        col = {k: j for j, k in enumerate(active)}
+        for i, (c, th) in enumerate(zip(circuits, thetas(values))):
+            res, jac = c.expvals_and_jacobian(th)
+            for t in range(counts[i]):
+                j = col.get(starts[i] + t)
+                if j is not None:
+                    mat[row:row + len(res), j] = jac[:, t]
+            outs.append(res)
+            row += len(res)
+        return np.concatenate(outs).astype(dtype), (mat @ fold).astype(dtype)
 
     @jax.custom_jvp
     def run(*values):
@@ -319,6 +400,10 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
         differentiable again when allowed."""
         def host_both(*values):
             batch = _Batch(values, base_ndims)
+            if not batch.shape and circuits is not None and config.executor is None and \
+                    config.method.device_kind == "adjoint" and all(c.differentiable
+                                                                   for c in circuits):
+                return bound_both(batch.values, active, fold)
             entries = [batch.values] if not batch.shape else [batch.entry(b)
                                                               for b in range(batch.size)]
             forward = [on_host(e) for e in entries]

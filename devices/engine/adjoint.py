@@ -162,9 +162,14 @@ def _sweep(tape, state, bras, wire_order, chunks, tile_bits) -> list | None:
     return jac
 
 
-def adjoint_jacobian(tape, device, options: EngineOptions) -> tuple | None:
+def adjoint_jacobian(tape, device, options: EngineOptions, *, with_results: bool = False):
     """Jacobian of an expval tape (tuple over measurements of tuples over trainable parameters), or
-    None when the tape needs the generic sweep."""
+    None when the tape needs the generic sweep.
+
+    With ``with_results``: ``(results, jacobian)``, the results (the tape's expectation values,
+    as :meth:`DefaultQubit.execute` gives them) read off the same forward pass: ⟨ψ|O|ψ⟩ is
+    ⟨ψ|λ⟩ for the bra λ = O|ψ⟩ the sweep starts from.
+    """
     check_adjoint_tape(tape)
     if not supported(tape):
         return None
@@ -177,10 +182,15 @@ def adjoint_jacobian(tape, device, options: EngineOptions) -> tuple | None:
         if bra is None:
             return None
         bras.append(bra)
+    real = psi.real.dtype
+    results = tuple(np.asarray(np.vdot(psi, bra).real, dtype=real) for bra in bras)
     state = [psi]
     del psi
     jac = _sweep(tape, state, bras, wire_order, chunks, options.tile_bits)
-    return None if jac is None else tuple(tuple(row) for row in jac)
+    if jac is None:
+        return None
+    jac = tuple(tuple(row) for row in jac)
+    return (results, jac) if with_results else jac
 
 
 def adjoint_vjp(tape, cotangent, device, options: EngineOptions) -> tuple | None:

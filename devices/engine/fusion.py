@@ -94,18 +94,24 @@ def plan(structure: tuple, k: int) -> tuple:
     return tuple(steps)
 
 
-def block_matrix(ops: list, axes_of: list, block_axes: tuple, members: tuple, dtype) -> np.ndarray:
+def block_matrix(ops: list, axes_of: list, block_axes: tuple, members: tuple, dtype,
+                 arrays: list | None = None, structure: tuple | None = None) -> np.ndarray:
     """The product of the member gates as one ``2**m x 2**m`` matrix on ``block_axes``.
 
     The matrix is built by applying the gates to the identity with the same kernels: a ``d x d``
     matrix in C order is the flat state of ``2m`` qubits whose first ``m`` are the output index, so
-    a gate on block axis ``a`` acts on qubit ``a`` of that state.
+    a gate on block axis ``a`` acts on qubit ``a`` of that state. ``arrays`` (with
+    ``structure``): the members' kernel numbers, known already.
     """
     m = len(block_axes)
     d = 2 ** m
     local = {a: j for j, a in enumerate(block_axes)}
     u = np.eye(d, dtype=dtype).reshape(-1)
     for i in members:
-        op = ops[i]
-        A.apply_op(u, 2 * m, op, [local[a] for a in axes_of[i]], 0)
+        axes = [local[a] for a in axes_of[i]]
+        if arrays is None:
+            A.apply_op(u, 2 * m, ops[i], axes, 0)
+        else:
+            kind, _, nc = structure[i]
+            A.apply_array(u, 2 * m, axes, kind, arrays[i], 0, nc)
     return u.reshape(d, d)

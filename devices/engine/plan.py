@@ -260,46 +260,63 @@ def _inverse(arr: np.ndarray, kind: str) -> np.ndarray:
     return np.conj(arr) if kind in ("diag", "cdiag") else np.ascontiguousarray(np.conj(arr).T)
 
 
+def step_array(op, kind: str, structure_kind: str, dtype) -> np.ndarray:
+    """The numbers a program slot of kind ``kind`` takes for gate ``op`` (of family
+    ``structure_kind``, see :func:`apply.kind`)."""
+    if kind == "flip":
+        return _X
+    if kind == "dense" and structure_kind != "dense":
+        # an uncontrolled flip or controlled gate with no controls: its matrix
+        return _X if structure_kind == "flip" else A.array_of(op, "dense", dtype)
+    return A.array_of(op, kind, dtype)
+
+
 def numbers(run: Run, ops: list, axes_of: list, structure: tuple, dtype,
-            inverse: bool = False) -> np.ndarray:
+            inverse: bool = False, arrays: list | None = None) -> np.ndarray:
     """The flat numbers of a run's gates (their inverses with ``inverse``: U† is U's conjugate
-    transpose; flips and swaps are their own inverses and carry no numbers)."""
+    transpose; flips and swaps are their own inverses and carry no numbers).
+
+    ``arrays``: per gate, the numbers of its family (``apply.array_of(op, structure[i][0])``)
+    when known already (a bound circuit's, :mod:`.bound`); else they come from the gates ``ops``.
+    """
     mats = np.empty(max(run.mats_size, 1), dtype=dtype)
     for step, kind, start, size in run.slots:
         if size == 0:
             continue
         if len(step) == 1:
-            op = ops[step[0]]
-            if kind == "flip":
+            i = step[0]
+            if arrays is None:
+                arr = step_array(ops[i], kind, structure[i][0], dtype)
+            elif kind == "flip" or (kind == "dense" and structure[i][0] == "flip"):
                 arr = _X
-            elif kind == "dense" and structure[step[0]][0] != "dense":
-                # an uncontrolled flip or controlled gate with no controls: its matrix
-                arr = _X if structure[step[0]][0] == "flip" else A.array_of(op, "dense", dtype)
-            else:
-                arr = A.array_of(op, kind, dtype)
+            else:  # a family's own numbers (a controlled gate with no controls: its matrix)
+                arr = arrays[i]
         else:
-            arr = fusion.block_matrix(ops, axes_of, step[0], step[1], dtype)
+            arr = fusion.block_matrix(ops, axes_of, step[0], step[1], dtype, arrays, structure)
         mats[start:start + size] = (_inverse(arr, kind) if inverse else arr).reshape(-1)
     return mats
 
 
 def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple, runs: tuple,
-            chunks: int) -> None:
-    """Run a plan of :func:`build` on the flat state ``psi`` in place."""
+            chunks: int, arrays: list | None = None) -> None:
+    """Run a plan of :func:`build` on the flat state ``psi`` in place (``arrays``: the gates'
+    numbers when known already, see :func:`numbers`)."""
     for run in runs:
         if not isinstance(run, Run):
             i = run[0] if len(run) == 1 else None
             if i is not None:
                 kind, axes, nc = structure[i]
-                A.apply_array(psi, n, axes, kind, A.array_of(ops[i], kind, psi.dtype), chunks, nc)
+                arr = arrays[i] if arrays is not None else A.array_of(ops[i], kind, psi.dtype)
+                A.apply_array(psi, n, axes, kind, arr, chunks, nc)
             else:
-                mat = fusion.block_matrix(ops, axes_of, run[0], run[1], psi.dtype)
+                mat = fusion.block_matrix(ops, axes_of, run[0], run[1], psi.dtype, arrays,
+                                          structure)
                 A.apply_array(psi, n, run[0], "dense", mat, chunks)
             continue
-        mats = numbers(run, ops, axes_of, structure, psi.dtype)
-        arrays = run.arrays + (mats,)
+        mats = numbers(run, ops, axes_of, structure, psi.dtype, arrays=arrays)
+        arrays_ = run.arrays + (mats,)
         if chunks and run.tile_pos.size:  # numba's Dispatcher stub does not know a kernel's own arguments
-            P.run_tiles_par(psi, run.tile_pos, run.toff, run.contiguous, *arrays,
+            P.run_tiles_par(psi, run.tile_pos, run.toff, run.contiguous, *arrays_,
                             chunks)  # type: ignore[call-arg]
         else:
-            P.run_tiles(psi, run.tile_pos, run.toff, run.contiguous, *arrays)
+            P.run_tiles(psi, run.tile_pos, run.toff, run.contiguous, *arrays_)

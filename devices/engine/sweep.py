@@ -314,7 +314,7 @@ def program(gates: list, structure: tuple, n: int, wire_order, positions: dict, 
 
 
 def sweep(prog: Program, gates: list, psi: np.ndarray, bras: list, n_params: int,
-          chunks: int) -> list:
+          chunks: int, arrays: list | None = None) -> list:
     """Rows of 2 Im⟨λ_b|G|φ⟩ per bra and trainable parameter. ``psi`` and the bras are consumed
     (un-applied in place; several bras are moved into one array, each dropped from ``bras`` once
     copied)."""
@@ -326,7 +326,7 @@ def sweep(prog: Program, gates: list, psi: np.ndarray, bras: list, n_params: int
         for b in range(len(bras)):
             stack[b] = bras[b]
             bras[b] = None
-    rev = gates[::-1]
+    rev = gates[::-1]  # (``arrays``: the gates' numbers, in circuit order, when known already)
     jac = np.zeros((stack.shape[0], max(n_params, 1)), np.float64)
     # the tiles' buffers, allocated here (visible to tracemalloc) and reused by every run
     real_t = psi.real.dtype
@@ -336,8 +336,9 @@ def sweep(prog: Program, gates: list, psi: np.ndarray, bras: list, n_params: int
     scratch = np.empty(lead + (2, size if prog.scratch else 1), real_t)
     lwork = np.empty(lead + (2, stack.shape[0], size), real_t)
     parts = np.zeros((chunks,) + jac.shape) if chunks else None
+    rarrays = None if arrays is None else arrays[::-1]
     for run, rt in zip(prog.runs, prog.terms):
-        mats = PL.numbers(run, rev, [], prog.structure, psi.dtype, inverse=True)
+        mats = PL.numbers(run, rev, [], prog.structure, psi.dtype, inverse=True, arrays=rarrays)
         t = run.toff.size
         args = (psi, stack, (run.tile_pos, run.toff, run.contiguous), run.arrays + (mats,),
                 rt.arrays(), jac)

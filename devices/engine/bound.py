@@ -1,0 +1,209 @@
+"""A circuit of fixed structure whose trainable parameters arrive as a vector.
+
+A compiled program (``kt.qjit``) or a jitted function calls the same tapes again and again with
+new numbers. Going through tapes costs Python work per gate on every call — binding new
+parameters into copies of the operators, classifying the gates, looking up the plan, building each
+gate's matrix, assembling the Jacobian from tape layouts — which for a 6-qubit, 20-layer circuit
+is ~15 ms against ~0.5 ms of simulation. :class:`Circuit` does that work once per structure: per
+call it computes the gates' numbers from the parameter vector (vectorized per gate family),
+runs the plan and the adjoint sweep with them, and returns the expectation values and their
+Jacobian as arrays.
+
+Covered: tapes the engine runs (:func:`simulate.eligible`), without state preparation, whose
+measurements are expectation values the sweep handles, whose parametrized gates are in the
+table of :mod:`.scalar_gates`, in float64. Anything else keeps the tape path.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from kettle.core import measurements as m
+from kettle.core.ops.matrix_ops import BasisState, StatePrep
+from kettle.core.ops.parametric import RX, RY, RZ, PhaseShift, Rot
+from kettle.devices.engine import apply as A
+from kettle.devices.engine import config
+from kettle.devices.engine import plan as PL
+from kettle.devices.engine import sweep as SW
+from kettle.devices.engine.scalar_gates import SCALAR
+from kettle.devices.engine.simulate import FUSE_MIN_QUBITS, eligible, structure
+
+
+def _rx(t):
+    c, s = np.cos(t[:, 0] / 2), np.sin(t[:, 0] / 2)
+    out = np.empty((t.shape[0], 2, 2), complex)
+    out[:, 0, 0] = out[:, 1, 1] = c
+    out[:, 0, 1] = out[:, 1, 0] = -1j * s
+    return out
+
+
+def _ry(t):
+    c, s = np.cos(t[:, 0] / 2), np.sin(t[:, 0] / 2)
+    out = np.empty((t.shape[0], 2, 2), complex)
+    out[:, 0, 0] = out[:, 1, 1] = c
+    out[:, 0, 1], out[:, 1, 0] = -s, s
+    return out
+
+
+def _rz(t):
+    h = np.exp(0.5j * t[:, 0])
+    return np.stack([np.conj(h), h], axis=1)
+
+
+def _phase(t):
+    return np.stack([np.ones(t.shape[0], complex), np.exp(1j * t[:, 0])], axis=1)
+
+
+def _rot(t):  # RZ(ω) RY(θ) RZ(φ)
+    phi, theta, omega = t[:, 0], t[:, 1], t[:, 2]
+    c, s = np.cos(theta / 2), np.sin(theta / 2)
+    out = np.empty((t.shape[0], 2, 2), complex)
+    out[:, 0, 0] = np.exp(-0.5j * (phi + omega)) * c
+    out[:, 0, 1] = -np.exp(0.5j * (phi - omega)) * s
+    out[:, 1, 0] = np.exp(-0.5j * (phi - omega)) * s
+    out[:, 1, 1] = np.exp(0.5j * (phi + omega)) * c
+    return out
+
+
+#: gate class -> (its kernel family, the family's numbers for a block of parameter rows)
+VECTOR = {RX: ("dense", _rx), RY: ("dense", _ry), RZ: ("diag", _rz),
+          PhaseShift: ("diag", _phase), Rot: ("dense", _rot)}
+
+
+class _Uncovered(Exception):
+    """A parametrized gate outside the tables."""
+
+
+class Circuit:
+    """One tape's structure, run with new trainable parameters per call.
+
+    Build with :meth:`of`; :meth:`expvals` and :meth:`expvals_and_jacobian` take the tape's
+    trainable parameters (in ``tape.trainable_params`` order) as a float64 vector.
+    """
+
+    @classmethod
+    def of(cls, tape, device) -> "Circuit | None":
+        """The bound circuit of ``tape`` (parameters as numbers, any values) on ``device``'s
+        engine, or None when the tape is not one this module covers."""
+        options = device.engine_options
+        if not options.engine or not tape.shots.analytic or not eligible(tape, options):
+            return None
+        if any(isinstance(op, (StatePrep, BasisState)) for op in tape.operations):
+            return None
+        if not all(isinstance(mp, m.ExpectationMP) for mp in tape.measurements):
+            return None
+        if any(np.ndim(p) != 0 for p in tape.get_parameters()):
+            return None
+        gates = {id(op) for op in tape.operations}
+        if any(id(tape.get_operation(t)[0]) not in gates for t in range(len(tape.trainable_params))):
+            return None  # a trainable observable parameter: the tape path differentiates it
+        wire_order = device.circuit_wires(tape)
+        if any(SW._terms(mp.obs, len(wire_order), wire_order) is None
+               for mp in tape.measurements):
+            return None
+        try:
+            return cls(tape, device, options)
+        except _Uncovered:
+            return None
+
+    def __init__(self, tape, device, options):
+        self.options = options
+        self.wire_order = device.circuit_wires(tape)
+        n = self.n = len(self.wire_order)
+        index = {w: i for i, w in enumerate(self.wire_order)}
+        self.gates = list(tape.operations)
+        self.axes_of = [tuple(index[w] for w in op.wires) for op in self.gates]
+        self.structure = structure(self.gates, self.axes_of)
+        fuse = options.fusion and n >= FUSE_MIN_QUBITS
+        self.runs = PL.build(self.structure, n, fuse, options.max_fused, options.tile_bits)
+        self.measurements = list(tape.measurements)
+        # per trainable parameter: (gate index, position in the gate's data)
+        gate_of = {id(op): g for g, op in enumerate(self.gates)}
+        trainable = [tape.get_operation(t) for t in range(len(tape.trainable_params))]
+        where = {(gate_of[id(op)], k): t for t, (op, k) in enumerate(trainable)}
+        self.n_params = len(trainable)
+        # the gates' numbers: constants once; parametrized gates by family, per call
+        self.constant: list = [None] * len(self.gates)
+        groups: dict = {}
+        self.singles: list = []  # (gate, function, [(trainable index or None, constant)])
+        for g, op in enumerate(self.gates):
+            kind = self.structure[g][0]
+            moving = [where.get((g, k)) for k in range(len(op.data))]
+            if all(t is None for t in moving):
+                self.constant[g] = A.array_of(op, kind, np.complex128)
+                continue
+            spec = VECTOR.get(type(op))
+            if spec is not None and spec[0] == kind:
+                groups.setdefault(type(op), []).append((g, moving, [float(p) for p in op.data]))
+                continue
+            fn = SCALAR.get(type(op))
+            if fn is None or A.kind(op) != kind:
+                raise _Uncovered(op.name)
+            self.singles.append((g, fn, moving, [float(p) for p in op.data]))
+        self.groups = []
+        for typ, rows in groups.items():
+            gidx = np.array([g for g, _, _ in rows], np.int64)
+            width = len(rows[0][2])
+            values = np.array([v for _, _, v in rows], np.float64).reshape(len(rows), width)
+            mask = np.array([[t is not None for t in mv] for _, mv, _ in rows]).reshape(values.shape)
+            take = np.array([[t if t is not None else 0 for t in mv] for _, mv, _ in rows],
+                            np.int64).reshape(values.shape)
+            self.groups.append((VECTOR[typ][1], gidx, values, mask, take))
+        positions = {id(op): [t for t, (o, _) in enumerate(trainable) if o is op]
+                     for op, _ in trainable}
+        from kettle.devices.engine import adjoint as EA
+
+        self.program = None
+        try:
+            EA.check_adjoint_tape(tape)
+            adjoint = EA.supported(tape)
+        except Exception:  # not an adjoint tape: the values only (the tape path raises it)
+            adjoint = False
+        if adjoint:
+            self.program = SW.program(self.gates, self.structure, n, self.wire_order, positions,
+                                      EA._generator, EA._generator_key, options.tile_bits)
+
+    @property
+    def differentiable(self) -> bool:
+        """Whether :meth:`expvals_and_jacobian` is available (the sweep covers the generators)."""
+        return self.program is not None
+
+    def _arrays(self, theta: np.ndarray) -> list:
+        arrays = list(self.constant)
+        for fn, gidx, values, mask, take in self.groups:
+            vals = np.where(mask, theta[take], values)
+            for g, a in zip(gidx.tolist(), fn(vals)):
+                arrays[g] = a
+        for g, fn, moving, consts in self.singles:
+            arr = np.asarray(fn(*(float(theta[t]) if t is not None else c
+                                  for t, c in zip(moving, consts))), np.complex128)
+            # a controlled diagonal's kernel takes the target's two entries (apply.array_of)
+            arrays[g] = arr[-2:] if self.structure[g][0] == "cdiag" else arr
+        return arrays
+
+    def _state(self, arrays: list) -> tuple[np.ndarray, int]:
+        psi = np.zeros(2 ** self.n, np.complex128)
+        psi[0] = 1
+        chunks = config.chunks(psi.size, self.options.threads)
+        PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs, chunks,
+                   arrays)
+        return psi, chunks
+
+    def expvals(self, theta) -> np.ndarray:
+        """The expectation values at ``theta``."""
+        from kettle.devices.engine.measure import expval
+
+        psi, chunks = self._state(self._arrays(np.asarray(theta, np.float64)))
+        out = [expval(mp, psi, self.n, self.wire_order, chunks) for mp in self.measurements]
+        return np.array([float(v) for v in out])
+
+    def expvals_and_jacobian(self, theta) -> tuple[np.ndarray, np.ndarray]:
+        """(expectation values, their Jacobian: measurements x trainable parameters)."""
+        from kettle.devices.engine.adjoint import _bra
+
+        arrays = self._arrays(np.asarray(theta, np.float64))
+        psi, chunks = self._state(arrays)
+        bras = [_bra(psi, self.n, mp.obs, self.wire_order, chunks) for mp in self.measurements]
+        results = np.array([np.vdot(psi, b).real for b in bras])
+        jac = SW.sweep(self.program, self.gates, psi, bras, self.n_params, chunks, arrays)
+        return results, np.array(jac, np.float64).reshape(len(results), self.n_params)
+
