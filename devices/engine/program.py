@@ -79,26 +79,6 @@ def _mix(re, im, s0, s1, length, mats, ms):
 
 
 @njit(inline="always")
-def _mix_pairs(re, im, p, mats, ms):
-    """The 2x2 matrix on bit ``p`` < 3 over the whole tile: pairs by index arithmetic (segments of
-    1–4 amplitudes are too short to slice; with a constant stride LLVM still vectorizes)."""
-    ar, ai = mats[ms].real, mats[ms].imag
-    br, bi = mats[ms + 1].real, mats[ms + 1].imag
-    cr, ci = mats[ms + 2].real, mats[ms + 2].imag
-    dr, di = mats[ms + 3].real, mats[ms + 3].imag
-    bit = 1 << p
-    low = bit - 1
-    for i in range(re.size >> 1):
-        s0 = ((i >> p) << (p + 1)) | (i & low)
-        s1 = s0 | bit
-        xr, xi, yr, yi = re[s0], im[s0], re[s1], im[s1]
-        re[s0] = ar * xr - ai * xi + br * yr - bi * yi
-        im[s0] = ar * xi + ai * xr + br * yi + bi * yr
-        re[s1] = cr * xr - ci * xi + dr * yr - di * yi
-        im[s1] = cr * xi + ci * xr + dr * yi + di * yr
-
-
-@njit(inline="always")
 def _exchange(re, im, s0, s1, length):
     if length == 1:
         re[s0], re[s1] = re[s1], re[s0]
@@ -205,9 +185,7 @@ def execute(re, im, tre, tim, codes, ks, pos, spos, cmask, ostart, offs, mstart,
         length = 1 << low
         count = size >> (k + low)  # segment groups: bases with zeros at the gate's bits and below
         sp = spos[g, :k]
-        if c == ONE and length < 8:
-            _mix_pairs(re, im, low, mats, ms)
-        elif c == ONE or c == DIAG1:
+        if c == ONE or c == DIAG1:
             bit = 1 << pos[g, 0]
             for o in range(count):
                 s0 = o << (low + 1)
