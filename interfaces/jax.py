@@ -348,8 +348,14 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
         return np.stack([flatten.flat_numpy(results[b * k:(b + 1) * k], dtype)
                          for b in range(batch.size)])
 
-    # tapes the device can run as bound circuits (parameters as vectors, no tapes per call)
-    circuits = None if (held or keyed or not dedupe) else _bound_circuits(tapes, device, size)
+    # tapes the device can run as bound circuits (parameters as vectors, no tapes per call);
+    # an executor (config's or device's) keeps the tapes: it is where they must run
+    executor = config.executor is not None or getattr(device, "executor", None) is not None
+    circuits = (None if (held or keyed or not dedupe or executor)
+                else _bound_circuits(tapes, device, size))
+    # the adjoint Jacobian from them too (the device's own derivatives: default.qubit's sweep)
+    bound_jacobian = (circuits is not None and config.method.device_kind == "adjoint"
+                      and all(c.differentiable for c in circuits))
     starts = np.cumsum([0] + counts)
 
     def thetas(values):
@@ -400,9 +406,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
         differentiable again when allowed."""
         def host_both(*values):
             batch = _Batch(values, base_ndims)
-            if not batch.shape and circuits is not None and config.executor is None and \
-                    config.method.device_kind == "adjoint" and all(c.differentiable
-                                                                   for c in circuits):
+            if bound_jacobian and not batch.shape:
                 return bound_both(batch.values, active, fold)
             entries = [batch.values] if not batch.shape else [batch.entry(b)
                                                               for b in range(batch.size)]

@@ -150,3 +150,30 @@ def test_a_subclass_that_runs_tapes_its_own_way_is_called():
 
     assert abs(float(jax.jit(circuit)(0.3)) - onp.cos(0.3)) < 1e-12
     assert Counting.runs >= 1
+
+
+def test_a_device_with_an_executor_runs_its_tapes_there(calls):
+    from concurrent.futures import ThreadPoolExecutor
+
+    class Counting(ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, fn, *args, **kwargs):
+            Counting.submitted += 1
+            return super().submit(fn, *args, **kwargs)
+
+    with Counting(max_workers=2) as pool:
+        dev = kt.device("default.qubit", wires=2, executor=pool)
+
+        @kt.qnode(dev, diff_method="adjoint")
+        def circuit(x):
+            kt.RX(x, wires=0)
+            kt.CNOT(wires=[0, 1])
+            return kt.expval(kt.PauliZ(1))
+
+        value = jax.jit(circuit)(0.3)
+        grad = kt.qjit(jax.grad(circuit))(0.3)
+    assert Counting.submitted >= 1
+    assert calls == {"expvals": 0, "jacobian": 0}
+    assert abs(float(value) - onp.cos(0.3)) < 1e-12
+    assert abs(float(grad) + onp.sin(0.3)) < 1e-12
