@@ -19,6 +19,7 @@ from kettle.devices.adjoint import check_adjoint_tape
 from kettle.devices.engine import apply as A
 from kettle.devices.engine import kernels as K
 from kettle.devices.engine.measure import MAX_DENSE, form, pauli_word
+from kettle.devices.engine import plan as PL
 from kettle.devices.engine import sweep as SW
 from kettle.devices.engine.simulate import EngineOptions, final_state, structure
 
@@ -117,9 +118,7 @@ def _inverse(op, dtype) -> tuple[str, np.ndarray | None]:
     array = A.array_of(op, kd, dtype)
     if array is None:  # bit flips and swaps are their own inverses
         return kd, None
-    if kd in ("diag", "cdiag"):
-        return kd, np.conj(array)
-    return kd, np.ascontiguousarray(np.conj(array).T)
+    return kd, PL.inverse_of(array, kd)
 
 
 def _sweep(tape, state, bras, wire_order, chunks, tile_bits) -> list | None:
@@ -182,8 +181,8 @@ def adjoint_jacobian(tape, device, options: EngineOptions, *, with_results: bool
         if bra is None:
             return None
         bras.append(bra)
-    real = psi.real.dtype
-    results = tuple(np.asarray(np.vdot(psi, bra).real, dtype=real) for bra in bras)
+    results = (tuple(np.asarray(np.vdot(psi, bra).real, dtype=psi.real.dtype) for bra in bras)
+               if with_results else None)
     state = [psi]
     del psi
     jac = _sweep(tape, state, bras, wire_order, chunks, options.tile_bits)

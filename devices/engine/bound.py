@@ -21,6 +21,7 @@ from kettle.core import measurements as m
 from kettle.core.ops.matrix_ops import BasisState, StatePrep
 from kettle.core.ops.parametric import RX, RY, RZ, PhaseShift, Rot
 from kettle.devices.engine import apply as A
+from kettle.devices.engine import adjoint as EA
 from kettle.devices.engine import config
 from kettle.devices.engine import plan as PL
 from kettle.devices.engine import sweep as SW
@@ -148,10 +149,9 @@ class Circuit:
             take = np.array([[t if t is not None else 0 for t in mv] for _, mv, _ in rows],
                             np.int64).reshape(values.shape)
             self.groups.append((VECTOR[typ][1], gidx, values, mask, take))
-        positions = {id(op): [t for t, (o, _) in enumerate(trainable) if o is op]
-                     for op, _ in trainable}
-        from kettle.devices.engine import adjoint as EA
-
+        positions: dict[int, list[int]] = {}
+        for t, (op, _) in enumerate(trainable):
+            positions.setdefault(id(op), []).append(t)
         self.program = None
         try:
             EA.check_adjoint_tape(tape)

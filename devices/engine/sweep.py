@@ -348,9 +348,7 @@ def sweep(prog: Program, gates: list, psi: np.ndarray, bras: list, n_params: int
         else:
             w, sc, lw = (work[0], scratch[0], lwork[0]) if chunks else (work, scratch, lwork)
             sweep_run(*args, w[:, :t], sc, lw[..., :t])
-    for run, rt in zip(prog.runs, prog.terms):
-        for step in run.steps:
-            cols = prog.columns[step[0]]
-            for t in cols[1:]:
-                jac[:, t] = jac[:, cols[0]]
+    for cols in prog.columns:  # a gate's further trainable parameters share its entry
+        for t in cols[1:]:
+            jac[:, t] = jac[:, cols[0]]
     return [[real(v) for v in row[:n_params]] for row in jac]
