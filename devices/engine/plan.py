@@ -99,6 +99,8 @@ PAD_BITS = 3
 #: contiguous amplitudes (256 bytes), which keeps the reads streaming. Measured on SEL, random and
 #: QFT circuits at 20 and 24 qubits against 0, 6 and 8 (docs/performance.md).
 LOW_BITS = 4
+#: fewest qubits whose state, fitting one tile, is run as padded runs (measured: see build)
+PADDED_MIN = 8
 
 
 def _tile_order(n, uses, tile_bits, whole):
@@ -144,7 +146,11 @@ def build(structure: tuple, n: int, fuse: bool, max_fused: int, tile_bits: int) 
         steps = fusion.plan(tuple((kd, ax) for kd, ax, _ in structure), max_fused)
     else:
         steps = tuple((i,) for i in range(len(structure)))
-    whole = n <= tile_bits
+    # small states: one run in circuit order. From PADDED_MIN qubits a state that fits a tile
+    # is still cut into runs that leave PAD_BITS bits untouched (one tile each, its bits
+    # permuted), so no gate works on segments shorter than 2**PAD_BITS
+    whole = n <= tile_bits and n < PADDED_MIN
+    tile_bits = min(tile_bits, n)
     runs: list = []
     current: list = []
     uses: dict = {}
@@ -176,7 +182,8 @@ def build(structure: tuple, n: int, fuse: bool, max_fused: int, tile_bits: int) 
                 order[-1].append(i)
         order = [g for g in order if g]
     else:
-        order = schedule(bits, tile_bits - PAD_BITS, P.MAX_K, frozenset(range(min(n, LOW_BITS))))
+        seed = frozenset(range(LOW_BITS)) if n > tile_bits else frozenset()
+        order = schedule(bits, tile_bits - PAD_BITS, P.MAX_K, seed)
     for group in order:
         if len(group) == 1 and len(bits[group[0]]) > P.MAX_K:
             close()
@@ -322,3 +329,4 @@ def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple,
                             chunks)  # type: ignore[call-arg]
         else:
             P.run_tiles(psi, run.tile_pos, run.toff, run.contiguous, *arrays_)
+
