@@ -34,6 +34,16 @@ def frequencies_of(tape: QuantumTape, index: int) -> tuple[float, ...] | None:
         return None
 
 
+def recipe_of(tape: QuantumTape, index: int, shifts=None) -> tuple | None:
+    """``(coefficients, shifts)`` of trainable parameter ``index``'s shift rule, or None when it
+    has none (``shifts``: the method's option, custom shifts per trainable parameter)."""
+    freqs = frequencies_of(tape, index)
+    if freqs is None:
+        return None
+    custom = tuple(shifts[index]) if shifts is not None and shifts[index] is not None else None
+    return rules.shift_rule(freqs, custom)
+
+
 def _squared(obs):
     with queuing.stop_recording():
         mat = obs.matrix()
@@ -105,12 +115,11 @@ def param_shift(tape: QuantumTape, argnum: Sequence[int] | None = None, shifts=N
     recipes: dict[int, tuple] = {}
     fallback: list[int] = []
     for t in selected:
-        freqs = frequencies_of(work, t)
-        if freqs is None:
+        recipe = recipe_of(work, t, shifts)
+        if recipe is None:
             fallback.append(t)
-            continue
-        custom = tuple(shifts[t]) if shifts is not None and shifts[t] is not None else None
-        recipes[t] = rules.shift_rule(freqs, custom)
+        else:
+            recipes[t] = recipe
     if fallback:
         op_names = sorted({work.get_operation(t)[0].name for t in fallback})
         if fallback_fn is None:

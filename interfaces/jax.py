@@ -259,6 +259,20 @@ def _bound_circuits(tapes: Sequence[QuantumTape], device, size: int) -> list | N
     return out
 
 
+def _shift_recipes(tapes: Sequence[QuantumTape], shifts) -> list | None:
+    """Per tape, per trainable parameter, its shift rule (gradients/param_shift.py), or None
+    when a parameter has none (the tape path's fallback differentiates it)."""
+    from kettle.gradients.param_shift import recipe_of
+
+    out = []
+    for t in tapes:
+        rules = [recipe_of(t, k, shifts) for k in range(len(t.trainable_params))]
+        if any(r is None for r in rules):
+            return None
+        out.append(rules)
+    return out
+
+
 def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> list:
     """Results of ``tapes`` as JAX values, differentiable by the QNode's method.
 
@@ -356,6 +370,9 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
     # the adjoint Jacobian from them too (the device's own derivatives: default.qubit's sweep)
     bound_jacobian = (circuits is not None and config.method.device_kind == "adjoint"
                       and all(c.differentiable for c in circuits))
+    # or parameter-shift's: every shifted circuit as one row of one batched run per circuit
+    recipes = (_shift_recipes(tapes, config.options.get("shifts"))
+               if circuits is not None and config.method.name == "parameter-shift" else None)
     starts = np.cumsum([0] + counts)
 
     def thetas(values):
@@ -372,11 +389,16 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
         return batch.shaped(_forward_batch(batch))
 
     def bound_both(values, active, fold):
-        """Results and the (size, active operands) Jacobian from the bound circuits."""
+        """Results and the (size, active operands) Jacobian from the bound circuits: the
+        adjoint sweep's, or the shift rules' over the active parameters."""
         outs, mat, row = [], np.zeros((size, len(active))), 0
         col = {k: j for j, k in enumerate(active)}
         for i, (c, th) in enumerate(zip(circuits, thetas(values))):
-            res, jac = c.expvals_and_jacobian(th)
+            if recipes is None:
+                res, jac = c.expvals_and_jacobian(th)
+            else:
+                res, jac = c.shift_jacobian(th, [r if starts[i] + t in col else None
+                                                 for t, r in enumerate(recipes[i])])
             for t in range(counts[i]):
                 j = col.get(starts[i] + t)
                 if j is not None:
@@ -406,7 +428,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
         differentiable again when allowed."""
         def host_both(*values):
             batch = _Batch(values, base_ndims)
-            if bound_jacobian and not batch.shape:
+            if (bound_jacobian or recipes is not None) and not batch.shape:
                 return bound_both(batch.values, active, fold)
             entries = [batch.values] if not batch.shape else [batch.entry(b)
                                                               for b in range(batch.size)]

@@ -70,6 +70,10 @@ VECTOR = {RX: ("dense", _rx), RY: ("dense", _ry), RZ: ("diag", _rz),
           PhaseShift: ("diag", _phase), Rot: ("dense", _rot)}
 
 
+#: most bytes of states a batch of rows holds at once (:meth:`Circuit.expvals_rows`)
+ROW_BYTES = 2 ** 26
+
+
 class _Uncovered(Exception):
     """A parametrized gate outside the tables."""
 
@@ -98,8 +102,8 @@ class Circuit:
         if any(id(tape.get_operation(t)[0]) not in gates for t in range(len(tape.trainable_params))):
             return None  # a trainable observable parameter: the tape path differentiates it
         wire_order = device.circuit_wires(tape)
-        if any(SW._terms(mp.obs, len(wire_order), wire_order) is None
-               for mp in tape.measurements):
+        terms = [SW._terms(mp.obs, len(wire_order), wire_order) for mp in tape.measurements]
+        if any(t is None for t in terms):
             return None
         try:
             return cls(tape, device, options)
@@ -117,11 +121,14 @@ class Circuit:
         fuse = options.fusion and n >= FUSE_MIN_QUBITS
         self.runs = PL.build(self.structure, n, fuse, options.max_fused, options.tile_bits)
         self.measurements = list(tape.measurements)
+        # per measurement, its observable's terms: [(coefficient, Pauli word or dense matrix)]
+        self.terms = [SW._terms(mp.obs, n, self.wire_order) for mp in self.measurements]
         # per trainable parameter: (gate index, position in the gate's data)
         gate_of = {id(op): g for g, op in enumerate(self.gates)}
         trainable = [tape.get_operation(t) for t in range(len(tape.trainable_params))]
         where = {(gate_of[id(op)], k): t for t, (op, k) in enumerate(trainable)}
         self.n_params = len(trainable)
+        self._param_gate = [gate_of[id(op)] for op, _ in trainable]
         # the gates' numbers: constants once; parametrized gates by family, per call
         self.constant: list = [None] * len(self.gates)
         groups: dict = {}
@@ -179,6 +186,107 @@ class Circuit:
             # a controlled diagonal's kernel takes the target's two entries (apply.array_of)
             arrays[g] = arr[-2:] if self.structure[g][0] == "cdiag" else arr
         return arrays
+
+    def _rows(self, thetas: np.ndarray) -> list:
+        """Per gate, its numbers for every row of ``thetas`` (rows x trainable parameters) along a
+        leading axis; constant gates' numbers broadcast."""
+        count = thetas.shape[0]
+        rows = [None if a is None else np.broadcast_to(a, (count,) + a.shape)
+                for a in self.constant]
+        for fn, gidx, values, mask, take in self.groups:
+            vals = np.where(mask, thetas[:, take], values)  # (rows, gates, width)
+            out = fn(vals.reshape(-1, values.shape[1]))
+            out = out.reshape((count, len(gidx)) + out.shape[1:])
+            for j, g in enumerate(gidx.tolist()):
+                rows[g] = out[:, j]
+        for g, fn, moving, consts in self.singles:
+            arr = np.array([fn(*(float(th[t]) if t is not None else c
+                                 for t, c in zip(moving, consts))) for th in thetas],
+                           np.complex128)
+            rows[g] = arr[:, -2:] if self.structure[g][0] == "cdiag" else arr
+        return rows
+
+    def _row_runs(self) -> tuple:
+        # unfused: fused block matrices would be built row by row in Python
+        return PL.build(self.structure, self.n, False, self.options.max_fused,
+                        self.options.tile_bits)
+
+    def _blocks(self, count: int):
+        """Row ranges of at most ROW_BYTES of states each (at least one row)."""
+        per = max(1, ROW_BYTES // (16 * 2 ** self.n))
+        return [(lo, min(lo + per, count)) for lo in range(0, count, per)]
+
+    def _measure_rows(self, states: np.ndarray) -> np.ndarray:
+        """(rows, measurements) expectation values of the rows of ``states``."""
+        from kettle.devices.engine import reductions as R
+        from kettle.devices.engine.measure import expval
+
+        out = np.zeros((states.shape[0], len(self.measurements)))
+        for k, (mp, terms) in enumerate(zip(self.measurements, self.terms)):
+            if all(term[0] == "pauli" for _, term in terms):
+                for coeff, (_, xmask, zmask) in terms:
+                    out[:, k] += (coeff * R.pauli_form_rows(states, xmask, zmask)).real
+            else:  # a dense observable: row by row
+                out[:, k] = [expval(mp, psi, self.n, self.wire_order, 0) for psi in states]
+        return out
+
+    def _from(self, start: np.ndarray, runs: tuple, thetas: np.ndarray) -> np.ndarray:
+        """Expectation values of the rows of ``thetas`` run from the state ``start`` through
+        ``runs`` (row blocks of bounded memory, each through the programs in one call)."""
+        out = np.empty((thetas.shape[0], len(self.measurements)))
+        for lo, hi in self._blocks(thetas.shape[0]):
+            states = np.repeat(start[None], hi - lo, axis=0)
+            PL.execute_rows(states, self.n, self.structure, runs, self._rows(thetas[lo:hi]))
+            out[lo:hi] = self._measure_rows(states)
+        return out
+
+    def expvals_rows(self, thetas) -> np.ndarray:
+        """The expectation values at every row of ``thetas`` (rows x measurements)."""
+        thetas = np.asarray(thetas, np.float64).reshape(-1, self.n_params)
+        start = np.zeros(2 ** self.n, np.complex128)
+        start[0] = 1
+        return self._from(start, self._row_runs(), thetas)
+
+    def shift_jacobian(self, theta, recipes: list) -> tuple[np.ndarray, np.ndarray]:
+        """(expectation values, Jacobian by shift rules): ``recipes[t]`` is trainable parameter
+        ``t``'s ``(coefficients, shifts)`` (:func:`gradients.rules.shift_rule`), or None for a
+        zero column.
+
+        Every shifted circuit runs, but not the part it shares with the unshifted one: a
+        circuit shifted in a gate of run ``r`` starts from the unshifted state before run ``r``,
+        so the unshifted circuit advances run by run and each run's shifted circuits go on from
+        there together, as rows (memory: that state and a block of rows)."""
+        from kettle.gradients.rules import combine
+
+        theta = np.asarray(theta, np.float64)
+        runs = self._row_runs()
+        run_of = {i: r for r, run in enumerate(runs)
+                  for step in (run.steps if isinstance(run, PL.Run) else [run]) for i in step}
+        gate_of = self._param_gate
+        rows: dict[int, list] = {}
+        where = []
+        for t, recipe in enumerate(recipes):
+            if recipe is None:
+                continue
+            coeffs, xs = recipe
+            bucket = rows.setdefault(run_of[gate_of[t]], [])
+            where.append((t, coeffs, run_of[gate_of[t]], len(bucket), len(xs)))
+            for x in xs:
+                row = theta.copy()
+                row[t] += x
+                bucket.append(row)
+        psi = np.zeros(2 ** self.n, np.complex128)
+        psi[0] = 1
+        values = {}
+        base = self._rows(theta[None])
+        for r, run in enumerate(runs):
+            if r in rows:
+                values[r] = self._from(psi, runs[r:], np.array(rows[r]))
+            PL.execute_rows(psi[None], self.n, self.structure, (run,), base)
+        jac = np.zeros((len(self.measurements), self.n_params))
+        for t, coeffs, r, start, count in where:
+            jac[:, t] = combine(coeffs, list(values[r][start:start + count]))
+        return self._measure_rows(psi[None])[0], jac
 
     def _state(self, arrays: list) -> tuple[np.ndarray, int]:
         psi = np.zeros(2 ** self.n, np.complex128)

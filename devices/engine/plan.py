@@ -330,3 +330,28 @@ def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple,
         else:
             P.run_tiles(psi, run.tile_pos, run.toff, run.contiguous, *arrays_)
 
+
+def execute_rows(states: np.ndarray, n: int, structure: tuple, runs: tuple, rows: list) -> None:
+    """Run an unfused plan of :func:`build` on every row of ``states`` (circuits of one structure)
+    in place; ``rows[i]``: gate ``i``'s numbers of its family (:func:`numbers`), one per row along
+    a leading axis. The rows go through each program in one call (:func:`program.run_rows`)."""
+    count = states.shape[0]
+    for run in runs:
+        if not isinstance(run, Run):  # a gate wider than a program holds, row by row
+            kind, axes, nc = structure[run[0]]
+            for r in range(count):
+                A.apply_array(states[r], n, axes, kind, rows[run[0]][r], 0, nc)
+            continue
+        mats = np.empty((count, max(run.mats_size, 1)), dtype=states.dtype)
+        for step, kind, start, size in run.slots:
+            if size == 0:
+                continue
+            if len(step) != 1:
+                raise ValueError("execute_rows runs unfused plans (build with fuse=False)")
+            i = step[0]
+            if kind == "flip" or (kind == "dense" and structure[i][0] == "flip"):
+                mats[:, start:start + size] = _X.reshape(-1)
+            else:
+                mats[:, start:start + size] = np.reshape(rows[i], (count, size))
+        P.run_rows(states, run.tile_pos, run.toff, run.contiguous, *run.arrays,
+                   mats)  # type: ignore[call-arg]

@@ -303,3 +303,14 @@ def run_tiles_par(psi, tile_pos, toff, c, codes, ks, pos, spos, cmask, ostart, o
         lo, hi = _span(total, chunks, ch)
         _tiles(psi, tile_pos, toff, c, lo, hi, codes, ks, pos, spos, cmask, ostart, offs, mstart,
                mats, work[ch])
+
+
+@njit(cache=True, fastmath=True)
+def run_rows(states, tile_pos, toff, c, codes, ks, pos, spos, cmask, ostart, offs, mstart, mats):
+    """Execute a program on every row of ``states`` (circuits of one structure), row ``r`` with
+    its own numbers ``mats[r]``: the shifted circuits of a parameter-shift Jacobian in one call."""
+    work = np.empty((4, toff.size), dtype=states.real.dtype)
+    total = states.shape[1] // toff.size
+    for r in range(states.shape[0]):
+        _tiles(states[r], tile_pos, toff, c, 0, total, codes, ks, pos, spos, cmask, ostart, offs,
+               mstart, mats[r], work)

@@ -151,3 +151,12 @@ def rdm_par(psi, sorted_pos, offsets, chunks):
         lo, hi = _span(total, chunks, c)
         _rdm_span(psi, sorted_pos, offsets, part[c], lo, hi)
     return part.sum(axis=0)
+
+
+@njit(cache=True)
+def pauli_form_rows(states, xmask, zmask):
+    """:func:`pauli_form` of every row of ``states`` with itself (circuits of one structure)."""
+    out = np.empty(states.shape[0], np.complex128)
+    for r in range(states.shape[0]):
+        out[r] = _pauli_form_span(states[r], states[r], xmask, zmask, 0, states.shape[1])
+    return out

@@ -25,8 +25,9 @@ def x64():
 @pytest.fixture
 def calls(monkeypatch):
     """How often the bound circuits ran (a counting wrapper around the real methods)."""
-    count = {"expvals": 0, "jacobian": 0}
+    count = {"expvals": 0, "jacobian": 0, "rows": 0}
     plain, both = bound.Circuit.expvals, bound.Circuit.expvals_and_jacobian
+    batched = bound.Circuit._from
 
     def expvals(self, theta):
         count["expvals"] += 1
@@ -36,7 +37,12 @@ def calls(monkeypatch):
         count["jacobian"] += 1
         return both(self, theta)
 
+    def rows(self, start, runs, thetas):  # circuits run as rows
+        count["rows"] += len(thetas)
+        return batched(self, start, runs, thetas)
+
     monkeypatch.setattr(bound.Circuit, "expvals", expvals)
+    monkeypatch.setattr(bound.Circuit, "_from", rows)
     monkeypatch.setattr(bound.Circuit, "expvals_and_jacobian", expvals_and_jacobian)
     return count
 
@@ -103,6 +109,85 @@ def test_compiled_value_and_gradient_equal_backprop(n, calls):
     onp.testing.assert_allclose(grad2, jax.grad(total(ref))(w2), atol=1e-10)
 
 
+@pytest.mark.parametrize("n", [4, 12])
+def test_compiled_parameter_shift_runs_the_shifted_circuits_as_rows(n, calls):
+    """Two-term rules (RX, Rot, ...) and four-term ones (CRX, CRot, ...) alike: the shifted
+    circuits' rows give backprop's gradient."""
+    w = jnp.asarray(onp.random.default_rng(n + 1).uniform(-2, 2, 17))
+    qnode, ref = qnodes(n, "parameter-shift")
+    value, grad = kt.qjit(kt.value_and_grad(total(qnode)))(w)
+    ref_value, ref_grad = jax.value_and_grad(total(ref))(w)
+    # two-term rules: RX, RY, RZ, PhaseShift, Rot's three, ControlledPhaseShift, the three Ising
+    # gates, the n RYs; four-term: CRX, CRY, CRZ, CRot's three
+    shifted = 2 * (4 + 3 + 1 + 3 + n) + 4 * (3 + 3)
+    assert calls["rows"] == shifted and calls["jacobian"] == 0
+    assert abs(float(value) - float(ref_value)) < 1e-10
+    onp.testing.assert_allclose(grad, ref_grad, atol=1e-10)
+
+
+def test_parameter_shift_rows_only_shift_the_differentiated_argument(calls):
+    dev = kt.device("default.qubit", wires=3)
+
+    @kt.qnode(dev, diff_method="parameter-shift", shifts=[(0.3,), (1.1,), (0.7,), (0.2, 1.9)])
+    def circuit(x, y):
+        kt.RX(x[0], wires=0)
+        kt.RY(x[1], wires=1)
+        kt.RY(0.9, wires=2)
+        kt.CNOT(wires=[0, 2])
+        kt.RZ(y[0], wires=2)
+        kt.CRY(y[1], wires=[2, 1])  # frequencies (0.5, 1): two custom shifts
+        return kt.expval(kt.PauliX(2) @ kt.PauliZ(1))
+
+    ref = kt.qnode(dev, diff_method="backprop")(circuit.func)
+    x, y = jnp.asarray([0.4, -0.8]), jnp.asarray([1.3, 0.6])
+    gy = kt.qjit(kt.grad(circuit, argnum=1))(x, y)
+    assert calls["rows"] == 2 + 4  # RZ's pair, CRY's four
+    onp.testing.assert_allclose(gy, jax.grad(ref, argnums=1)(x, y), atol=1e-12)
+    assert onp.abs(onp.asarray(gy)).min() > 1e-3
+
+
+@pytest.mark.parametrize("n", [3, 9, 16])
+def test_rows_equal_one_circuit_at_a_time(n, monkeypatch):
+    """Rows of parameters through one batched run equal each row's own run, on states that are
+    one tile (small and padded) and tiled, with a gate wider than a program holds."""
+    dev = kt.device("default.qubit", wires=n)
+    rng = onp.random.default_rng(n)
+
+    def circuit(w):
+        for i in range(n):
+            kt.Rot(w[3 * i], w[3 * i + 1], w[3 * i + 2], wires=i)
+        for i in range(n):
+            kt.CRZ(w[i], wires=[i, (i + 1 + n // 2) % n])
+        if n >= 7:
+            kt.ctrl(kt.PauliX(wires=n - 1), control=list(range(n - 7, n - 1)))  # a step alone
+        kt.IsingXX(w[1], wires=[0, n - 1])
+        return kt.expval(kt.PauliZ(0) @ kt.PauliY(n - 1)), kt.expval(kt.PauliX(n // 2))
+
+    tape, _ = kt.qnode(dev)(circuit).construct((rng.uniform(-2, 2, 3 * n),), {})
+    c = dev.bound_circuit(tape.bind_new_parameters([0.0] * len(tape.trainable_params)))
+    assert c is not None
+    thetas = rng.uniform(-3, 3, (5, c.n_params))
+    rows = c.expvals_rows(thetas)
+    for theta, row in zip(thetas, rows):
+        onp.testing.assert_allclose(row, c.expvals(theta), atol=1e-12)
+    assert onp.ptp(rows[:, 0]) > 1e-3  # the rows do differ
+    # shifted circuits resumed from the unshifted one's state run by run: their Jacobian equals
+    # central differences of whole rows (in blocks of two rows)
+    from kettle.gradients.param_shift import recipe_of
+
+    monkeypatch.setattr(bound, "ROW_BYTES", 2 * 16 * 2 ** n)
+    values, jac = c.shift_jacobian(thetas[0], [recipe_of(tape, t) for t in range(c.n_params)])
+    h = 1e-6
+    eye = h * onp.eye(c.n_params)
+    steps = onp.concatenate([thetas[0] + eye, thetas[0] - eye])
+    ends = c.expvals_rows(steps)
+    fd = (ends[:c.n_params] - ends[c.n_params:]).T / (2 * h)
+    onp.testing.assert_allclose(values, rows[0], atol=1e-12)
+    onp.testing.assert_allclose(jac, fd, atol=1e-7)
+    assert onp.abs(jac).max() > 0.1
+    onp.testing.assert_allclose(c.expvals_rows(thetas), rows, atol=1e-12)
+
+
 def test_jitted_forward_values_equal_backprop(calls):
     w = jnp.asarray(onp.random.default_rng(5).uniform(-2, 2, 17))
     qnode, ref = qnodes(4, "parameter-shift")
@@ -126,7 +211,7 @@ def test_a_gate_outside_the_tables_keeps_the_tape_path(calls):
     w = jnp.asarray([0.4, -1.1])
     got = kt.qjit(jax.grad(kt.qnode(dev, diff_method="adjoint")(circuit)))(w)
     ref = jax.grad(kt.qnode(dev, diff_method="backprop")(circuit))(w)
-    assert calls == {"expvals": 0, "jacobian": 0}
+    assert calls == {"expvals": 0, "jacobian": 0, "rows": 0}
     onp.testing.assert_allclose(got, ref, atol=1e-12)
 
 
@@ -174,6 +259,6 @@ def test_a_device_with_an_executor_runs_its_tapes_there(calls):
         value = jax.jit(circuit)(0.3)
         grad = kt.qjit(jax.grad(circuit))(0.3)
     assert Counting.submitted >= 1
-    assert calls == {"expvals": 0, "jacobian": 0}
+    assert calls == {"expvals": 0, "jacobian": 0, "rows": 0}
     assert abs(float(value) - onp.cos(0.3)) < 1e-12
     assert abs(float(grad) + onp.sin(0.3)) < 1e-12
