@@ -375,11 +375,34 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
                if circuits is not None and config.method.name == "parameter-shift" else None)
     starts = np.cumsum([0] + counts)
 
+    # bound circuits get the operands as one vector (scalars of one dtype, stacked once when
+    # traced): unpacking hundreds of scalar operands on the host costs more than simulating
+    as_vector = (circuits is not None and n_u > 0 and not key_operand
+                 and all(jnp.ndim(v) == 0 for v in operands)
+                 and len({jnp.result_type(v) for v in operands}) == 1)
+    picks = [np.array(param_of[starts[i]:starts[i + 1]], np.int64) for i in range(len(tapes))]
+
     def thetas(values):
-        return [np.array([values[param_of[k]] for k in range(starts[i], starts[i + 1])],
-                         np.float64) for i in range(len(tapes))]
+        vec = np.asarray(values, np.float64)
+        return [vec[p] for p in picks]
+
+    def vector_in(values):
+        """(the one operand vector, or None when split back into operands: under vmap)."""
+        if not as_vector:
+            return None, values
+        vec = np.asarray(values[0])
+        if vec.ndim == 1:
+            return vec, None
+        return None, [vec[..., j] for j in range(vec.shape[-1])]
+
+    def operands_out(values):
+        return (jnp.stack(values),) if as_vector else values
 
     def host_forward(*values):
+        vec, values = vector_in(values)
+        if vec is not None:
+            return np.concatenate([c.expvals(th) for c, th in
+                                   zip(circuits, thetas(vec))]).astype(dtype)
         batch = _Batch(values, base_ndims)
         if not batch.shape:
             if circuits is not None:
@@ -388,21 +411,28 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
             return flatten.flat_numpy(run_tapes(on_host(batch.values)), dtype)
         return batch.shaped(_forward_batch(batch))
 
-    def bound_both(values, active, fold):
+    def bound_layout(active):
+        """Per circuit: (its active parameters, their columns among ``active``)."""
+        col = {k: j for j, k in enumerate(active)}
+        out = []
+        for i in range(len(tapes)):
+            ts = [t for t in range(counts[i]) if starts[i] + t in col]
+            out.append((np.array(ts, np.int64),
+                        np.array([col[starts[i] + t] for t in ts], np.int64)))
+        return out
+
+    def bound_both(values, active, fold, layout):
         """Results and the (size, active operands) Jacobian from the bound circuits: the
         adjoint sweep's, or the shift rules' over the active parameters."""
         outs, mat, row = [], np.zeros((size, len(active))), 0
-        col = {k: j for j, k in enumerate(active)}
-        for i, (c, th) in enumerate(zip(circuits, thetas(values))):
+        for i, (c, th, (ts, js)) in enumerate(zip(circuits, thetas(values), layout)):
             if recipes is None:
                 res, jac = c.expvals_and_jacobian(th)
             else:
-                res, jac = c.shift_jacobian(th, [r if starts[i] + t in col else None
+                moved = set(ts.tolist())
+                res, jac = c.shift_jacobian(th, [r if t in moved else None
                                                  for t, r in enumerate(recipes[i])])
-            for t in range(counts[i]):
-                j = col.get(starts[i] + t)
-                if j is not None:
-                    mat[row:row + len(res), j] = jac[:, t]
+            mat[row:row + len(res), js] = jac[:, ts]
             outs.append(res)
             row += len(res)
         return np.concatenate(outs).astype(dtype), (mat @ fold).astype(dtype)
@@ -410,7 +440,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
     @jax.custom_jvp
     def run(*values):
         return host_call(keyed_host(lambda *v: (host_forward(*v),)),
-                         [jax.ShapeDtypeStruct((size,), dtype)], *values)[0]
+                         [jax.ShapeDtypeStruct((size,), dtype)], *operands_out(values))[0]
 
     def run_jvp(primals, tangents):
         active_u = [u for u in range(n_u) if not isinstance(tangents[u], SymbolicZero)]
@@ -426,10 +456,18 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
     def _with_jacobian(primals, active, fold):
         """Results and their (size, active operands) Jacobian from one host call, which is
         differentiable again when allowed."""
+        use_bound = bound_jacobian or recipes is not None
+        layout = bound_layout(active) if use_bound else None
+
         def host_both(*values):
+            vec, values = vector_in(values)
+            if vec is not None and use_bound:
+                return bound_both(vec, active, fold, layout)
+            if vec is not None:
+                values = list(vec)
             batch = _Batch(values, base_ndims)
-            if (bound_jacobian or recipes is not None) and not batch.shape:
-                return bound_both(batch.values, active, fold)
+            if use_bound and not batch.shape:
+                return bound_both(batch.values, active, fold, layout)
             entries = [batch.values] if not batch.shape else [batch.entry(b)
                                                               for b in range(batch.size)]
             forward = [on_host(e) for e in entries]
@@ -477,7 +515,7 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
 
         @jax.custom_jvp
         def both_call(*values):
-            return host_call(keyed_host(host_both), spec, *values)
+            return host_call(keyed_host(host_both), spec, *operands_out(values))
 
         @both_call.defjvp
         def both_jvp(p, t):

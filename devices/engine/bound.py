@@ -78,6 +78,70 @@ class _Uncovered(Exception):
     """A parametrized gate outside the tables."""
 
 
+class _Pool:
+    """Every gate's numbers in one flat array per parameter vector (the pool), and per unfused
+    run the positions of its program's numbers in it: a run's numbers are then one indexing of
+    the pool — for one vector or rows of them — with no Python per gate. U†'s numbers are the
+    conjugated pool read through transposed positions."""
+
+    def __init__(self, arrays: list, structure: tuple, groups: list, singles: list):
+        self.structure = structure
+        self.groups, self.singles = groups, singles
+        self.shapes = [np.shape(a) for a in arrays]
+        self.offsets = np.cumsum([0] + [int(np.size(a)) for a in arrays])
+        self.x = int(self.offsets[-1])  # the X matrix of flips, after the gates
+        self.template = np.empty(self.x + 4, np.complex128)
+        for g, a in enumerate(arrays):
+            self.template[self.offsets[g]:self.offsets[g + 1]] = np.reshape(a, -1)
+        self.template[self.x:] = PL._X.reshape(-1)
+        # per group, its gates' pool positions (gates x numbers)
+        self.spans = [self.offsets[gidx][:, None] + np.arange(self.offsets[gidx[0] + 1]
+                                                              - self.offsets[gidx[0]])
+                      for _, gidx, _, _, _ in groups]
+
+    def index(self, run, reverse: bool = False) -> np.ndarray:
+        """Pool positions of an unfused run's numbers; ``reverse``: a run of the reversed circuit
+        taking U†'s numbers (the adjoint sweep's)."""
+        if not isinstance(run, PL.Run):
+            return np.zeros(0, np.int64)
+        last = len(self.shapes) - 1
+        idx = np.zeros(max(run.mats_size, 1), np.int64)
+        for step, kind, start, size in run.slots:
+            if size == 0:
+                continue
+            g = last - step[0] if reverse else step[0]
+            local = np.arange(size)
+            if kind == "flip" or (kind == "dense" and self.structure[g][0] == "flip"):
+                base = self.x
+            else:
+                base = int(self.offsets[g])
+            if reverse and kind not in ("diag", "cdiag"):  # (U†)[r, c] = conj(U[c, r])
+                d = int(round(np.sqrt(size)))
+                local = (local % d) * d + local // d
+            idx[start:start + size] = base + local
+        return idx
+
+    def fill(self, thetas: np.ndarray) -> np.ndarray:
+        """(rows, pool size): the numbers at every row of ``thetas``."""
+        count = thetas.shape[0]
+        pool = np.repeat(self.template[None], count, axis=0)
+        for (fn, gidx, values, mask, take), span in zip(self.groups, self.spans):
+            vals = np.where(mask, thetas[:, take], values)  # (rows, gates, width)
+            out = fn(vals.reshape(-1, values.shape[1]))
+            pool[:, span] = out.reshape(count, len(gidx), -1)
+        for g, fn, moving, consts in self.singles:
+            lo, hi = self.offsets[g], self.offsets[g + 1]
+            for r, th in enumerate(thetas):
+                arr = np.asarray(fn(*(float(th[t]) if t is not None else c
+                                      for t, c in zip(moving, consts))), np.complex128)
+                pool[r, lo:hi] = arr.reshape(-1)[-(hi - lo):]  # cdiag: the target's two
+        return pool
+
+    def array(self, pool: np.ndarray, g: int) -> np.ndarray:
+        """Gate ``g``'s numbers of its family, read from one row of the pool."""
+        return pool[self.offsets[g]:self.offsets[g + 1]].reshape(self.shapes[g])
+
+
 class Circuit:
     """One tape's structure, run with new trainable parameters per call.
 
@@ -118,7 +182,10 @@ class Circuit:
         self.gates = list(tape.operations)
         self.axes_of = [tuple(index[w] for w in op.wires) for op in self.gates]
         self.structure = structure(self.gates, self.axes_of)
-        fuse = options.fusion and n >= FUSE_MIN_QUBITS
+        # a state that fits one tile runs unfused (padded runs: fusing saves no pass there, and
+        # measured at 10-14 qubits the unfused plan was faster); its numbers then come from the
+        # pool (_Pool) with no Python per gate
+        fuse = options.fusion and n >= FUSE_MIN_QUBITS and n > options.tile_bits
         self.runs = PL.build(self.structure, n, fuse, options.max_fused, options.tile_bits)
         self.measurements = list(tape.measurements)
         # per measurement, its observable's terms: [(coefficient, Pauli word or dense matrix)]
@@ -156,6 +223,10 @@ class Circuit:
             take = np.array([[t if t is not None else 0 for t in mv] for _, mv, _ in rows],
                             np.int64).reshape(values.shape)
             self.groups.append((VECTOR[typ][1], gidx, values, mask, take))
+        self.pool = _Pool(self._arrays(np.zeros(self.n_params)), self.structure, self.groups,
+                          self.singles)
+        self._forward = None if fuse else [self.pool.index(r) for r in self.runs]
+        self._row_index = [self.pool.index(r) for r in self._row_runs()]
         positions: dict[int, list[int]] = {}
         for t, (op, _) in enumerate(trainable):
             positions.setdefault(id(op), []).append(t)
@@ -168,6 +239,8 @@ class Circuit:
         if adjoint:
             self.program = SW.program(self.gates, self.structure, n, self.wire_order, positions,
                                       EA._generator, EA._generator_key, options.tile_bits)
+        self._sweep_index = (None if self.program is None else
+                             [self.pool.index(r, reverse=True) for r in self.program.runs])
 
     @property
     def differentiable(self) -> bool:
@@ -186,25 +259,6 @@ class Circuit:
             # a controlled diagonal's kernel takes the target's two entries (apply.array_of)
             arrays[g] = arr[-2:] if self.structure[g][0] == "cdiag" else arr
         return arrays
-
-    def _rows(self, thetas: np.ndarray) -> list:
-        """Per gate, its numbers for every row of ``thetas`` (rows x trainable parameters) along a
-        leading axis; constant gates' numbers broadcast."""
-        count = thetas.shape[0]
-        rows = [None if a is None else np.broadcast_to(a, (count,) + a.shape)
-                for a in self.constant]
-        for fn, gidx, values, mask, take in self.groups:
-            vals = np.where(mask, thetas[:, take], values)  # (rows, gates, width)
-            out = fn(vals.reshape(-1, values.shape[1]))
-            out = out.reshape((count, len(gidx)) + out.shape[1:])
-            for j, g in enumerate(gidx.tolist()):
-                rows[g] = out[:, j]
-        for g, fn, moving, consts in self.singles:
-            arr = np.array([fn(*(float(th[t]) if t is not None else c
-                                 for t, c in zip(moving, consts))) for th in thetas],
-                           np.complex128)
-            rows[g] = arr[:, -2:] if self.structure[g][0] == "cdiag" else arr
-        return rows
 
     def _row_runs(self) -> tuple:
         # unfused: fused block matrices would be built row by row in Python
@@ -230,22 +284,35 @@ class Circuit:
                 out[:, k] = [expval(mp, psi, self.n, self.wire_order, 0) for psi in states]
         return out
 
-    def _from(self, start: np.ndarray, runs: tuple, thetas: np.ndarray) -> np.ndarray:
-        """Expectation values of the rows of ``thetas`` run from the state ``start`` through
-        ``runs`` (row blocks of bounded memory, each through the programs in one call)."""
+    def _from(self, start: np.ndarray, first: int, thetas: np.ndarray) -> np.ndarray:
+        """Expectation values of the rows of ``thetas`` run from the state ``start`` through the
+        row runs from ``first`` on (row blocks of bounded memory, each through the programs in
+        one call)."""
         out = np.empty((thetas.shape[0], len(self.measurements)))
         for lo, hi in self._blocks(thetas.shape[0]):
             states = np.repeat(start[None], hi - lo, axis=0)
-            PL.execute_rows(states, self.n, self.structure, runs, self._rows(thetas[lo:hi]))
+            self._run_rows(states, first, None, self.pool.fill(thetas[lo:hi]))
             out[lo:hi] = self._measure_rows(states)
         return out
+
+    def _run_rows(self, states, first: int, last: int | None, pool: np.ndarray) -> None:
+        runs = self._row_runs()
+        for r in range(first, len(runs) if last is None else last):
+            run = runs[r]
+            if isinstance(run, PL.Run):
+                PL.run_rows(states, run, pool[:, self._row_index[r]])
+            else:  # a gate wider than a program holds, row by row
+                kind, axes, nc = self.structure[run[0]]
+                for psi, numbers in zip(states, pool):
+                    A.apply_array(psi, self.n, axes, kind, self.pool.array(numbers, run[0]), 0,
+                                  nc)
 
     def expvals_rows(self, thetas) -> np.ndarray:
         """The expectation values at every row of ``thetas`` (rows x measurements)."""
         thetas = np.asarray(thetas, np.float64).reshape(-1, self.n_params)
         start = np.zeros(2 ** self.n, np.complex128)
         start[0] = 1
-        return self._from(start, self._row_runs(), thetas)
+        return self._from(start, 0, thetas)
 
     def shift_jacobian(self, theta, recipes: list) -> tuple[np.ndarray, np.ndarray]:
         """(expectation values, Jacobian by shift rules): ``recipes[t]`` is trainable parameter
@@ -275,32 +342,41 @@ class Circuit:
                 row = theta.copy()
                 row[t] += x
                 bucket.append(row)
-        psi = np.zeros(2 ** self.n, np.complex128)
-        psi[0] = 1
+        psi = np.zeros((1, 2 ** self.n), np.complex128)
+        psi[0, 0] = 1
         values = {}
-        base = self._rows(theta[None])
-        for r, run in enumerate(runs):
+        base = self.pool.fill(theta[None])
+        for r in range(len(runs)):
             if r in rows:
-                values[r] = self._from(psi, runs[r:], np.array(rows[r]))
-            PL.execute_rows(psi[None], self.n, self.structure, (run,), base)
+                values[r] = self._from(psi[0], r, np.array(rows[r]))
+            self._run_rows(psi, r, r + 1, base)
         jac = np.zeros((len(self.measurements), self.n_params))
         for t, coeffs, r, start, count in where:
             jac[:, t] = combine(coeffs, list(values[r][start:start + count]))
-        return self._measure_rows(psi[None])[0], jac
+        return self._measure_rows(psi)[0], jac
 
-    def _state(self, arrays: list) -> tuple[np.ndarray, int]:
+    def _state(self, theta: np.ndarray) -> tuple[np.ndarray, int, np.ndarray | None]:
+        """(the state at ``theta``, its parallel ranges, the pool of numbers when used)."""
         psi = np.zeros(2 ** self.n, np.complex128)
         psi[0] = 1
         chunks = config.chunks(psi.size, self.options.threads)
+        if self._forward is None:  # fused: block matrices from the gates' arrays
+            PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs, chunks,
+                       self._arrays(theta))
+            return psi, chunks, None
+        pool = self.pool.fill(theta[None])[0]
+        wide = {run[0]: self.pool.array(pool, run[0]) for run in self.runs
+                if not isinstance(run, PL.Run)}
         PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs, chunks,
-                   arrays)
-        return psi, chunks
+                   [wide.get(g) for g in range(len(self.gates))],
+                   mats=[pool[i] for i in self._forward])
+        return psi, chunks, pool
 
     def expvals(self, theta) -> np.ndarray:
         """The expectation values at ``theta``."""
         from kettle.devices.engine.measure import expval
 
-        psi, chunks = self._state(self._arrays(np.asarray(theta, np.float64)))
+        psi, chunks, _ = self._state(np.asarray(theta, np.float64))
         out = [expval(mp, psi, self.n, self.wire_order, chunks) for mp in self.measurements]
         return np.array([float(v) for v in out])
 
@@ -308,10 +384,14 @@ class Circuit:
         """(expectation values, their Jacobian: measurements x trainable parameters)."""
         from kettle.devices.engine.adjoint import _bra
 
-        arrays = self._arrays(np.asarray(theta, np.float64))
-        psi, chunks = self._state(arrays)
+        theta = np.asarray(theta, np.float64)
+        psi, chunks, pool = self._state(theta)
+        if pool is None:
+            pool = self.pool.fill(theta[None])[0]
         bras = [_bra(psi, self.n, mp.obs, self.wire_order, chunks) for mp in self.measurements]
         results = np.array([np.vdot(psi, b).real for b in bras])
-        jac = SW.sweep(self.program, self.gates, psi, bras, self.n_params, chunks, arrays)
+        inverse = np.conj(pool)  # U†'s numbers: conjugates, transposed by the index (_Pool)
+        jac = SW.sweep(self.program, self.gates, psi, bras, self.n_params, chunks,
+                       mats=[inverse[i] for i in self._sweep_index])
         return results, np.array(jac, np.float64).reshape(len(results), self.n_params)
 

@@ -307,10 +307,11 @@ def numbers(run: Run, ops: list, axes_of: list, structure: tuple, dtype,
 
 
 def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple, runs: tuple,
-            chunks: int, arrays: list | None = None) -> None:
+            chunks: int, arrays: list | None = None, mats: list | None = None) -> None:
     """Run a plan of :func:`build` on the flat state ``psi`` in place (``arrays``: the gates'
-    numbers when known already, see :func:`numbers`)."""
-    for run in runs:
+    numbers when known already, see :func:`numbers`; ``mats``: per run, its numbers computed
+    already, where given the gates' ``arrays`` serve only steps outside programs)."""
+    for r, run in enumerate(runs):
         if not isinstance(run, Run):
             i = run[0] if len(run) == 1 else None
             if i is not None:
@@ -322,8 +323,8 @@ def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple,
                                           structure)
                 A.apply_array(psi, n, run[0], "dense", mat, chunks)
             continue
-        mats = numbers(run, ops, axes_of, structure, psi.dtype, arrays=arrays)
-        arrays_ = run.arrays + (mats,)
+        arrays_ = run.arrays + (numbers(run, ops, axes_of, structure, psi.dtype, arrays=arrays)
+                                if mats is None else mats[r],)
         if chunks and run.tile_pos.size:  # numba's Dispatcher stub does not know a kernel's own arguments
             P.run_tiles_par(psi, run.tile_pos, run.toff, run.contiguous, *arrays_,
                             chunks)  # type: ignore[call-arg]
@@ -331,27 +332,9 @@ def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple,
             P.run_tiles(psi, run.tile_pos, run.toff, run.contiguous, *arrays_)
 
 
-def execute_rows(states: np.ndarray, n: int, structure: tuple, runs: tuple, rows: list) -> None:
-    """Run an unfused plan of :func:`build` on every row of ``states`` (circuits of one structure)
-    in place; ``rows[i]``: gate ``i``'s numbers of its family (:func:`numbers`), one per row along
-    a leading axis. The rows go through each program in one call (:func:`program.run_rows`)."""
-    count = states.shape[0]
-    for run in runs:
-        if not isinstance(run, Run):  # a gate wider than a program holds, row by row
-            kind, axes, nc = structure[run[0]]
-            for r in range(count):
-                A.apply_array(states[r], n, axes, kind, rows[run[0]][r], 0, nc)
-            continue
-        mats = np.empty((count, max(run.mats_size, 1)), dtype=states.dtype)
-        for step, kind, start, size in run.slots:
-            if size == 0:
-                continue
-            if len(step) != 1:
-                raise ValueError("execute_rows runs unfused plans (build with fuse=False)")
-            i = step[0]
-            if kind == "flip" or (kind == "dense" and structure[i][0] == "flip"):
-                mats[:, start:start + size] = _X.reshape(-1)
-            else:
-                mats[:, start:start + size] = np.reshape(rows[i], (count, size))
-        P.run_rows(states, run.tile_pos, run.toff, run.contiguous, *run.arrays,
-                   mats)  # type: ignore[call-arg]
+
+def run_rows(states: np.ndarray, run: Run, mats: np.ndarray) -> None:
+    """An unfused run on every row of ``states`` (circuits of one structure) in place, row ``r``
+    with its own numbers ``mats[r]`` (laid out as :func:`numbers` lays them out), in one call."""
+    P.run_rows(states, run.tile_pos, run.toff, run.contiguous, *run.arrays,
+               mats)  # type: ignore[call-arg]

@@ -314,10 +314,10 @@ def program(gates: list, structure: tuple, n: int, wire_order, positions: dict, 
 
 
 def sweep(prog: Program, gates: list, psi: np.ndarray, bras: list, n_params: int,
-          chunks: int, arrays: list | None = None) -> list:
+          chunks: int, arrays: list | None = None, mats: list | None = None) -> list:
     """Rows of 2 Im⟨λ_b|G|φ⟩ per bra and trainable parameter. ``psi`` and the bras are consumed
     (un-applied in place; several bras are moved into one array, each dropped from ``bras`` once
-    copied)."""
+    copied). ``mats``: per run of the program, its U† numbers computed already."""
     real = psi.real.dtype.type
     if len(bras) == 1:
         stack = bras[0].reshape(1, -1)
@@ -337,10 +337,11 @@ def sweep(prog: Program, gates: list, psi: np.ndarray, bras: list, n_params: int
     lwork = np.empty(lead + (2, stack.shape[0], size), real_t)
     parts = np.zeros((chunks,) + jac.shape) if chunks else None
     rarrays = None if arrays is None else arrays[::-1]
-    for run, rt in zip(prog.runs, prog.terms):
-        mats = PL.numbers(run, rev, [], prog.structure, psi.dtype, inverse=True, arrays=rarrays)
+    for r, (run, rt) in enumerate(zip(prog.runs, prog.terms)):
+        numbers = (PL.numbers(run, rev, [], prog.structure, psi.dtype, inverse=True,
+                              arrays=rarrays) if mats is None else mats[r])
         t = run.toff.size
-        args = (psi, stack, (run.tile_pos, run.toff, run.contiguous), run.arrays + (mats,),
+        args = (psi, stack, (run.tile_pos, run.toff, run.contiguous), run.arrays + (numbers,),
                 rt.arrays(), jac)
         if chunks and run.tile_pos.size:
             parts[:] = 0

@@ -262,3 +262,18 @@ def test_a_device_with_an_executor_runs_its_tapes_there(calls):
     assert calls == {"expvals": 0, "jacobian": 0, "rows": 0}
     assert abs(float(value) - onp.cos(0.3)) < 1e-12
     assert abs(float(grad) + onp.sin(0.3)) < 1e-12
+
+
+@pytest.mark.parametrize("method", ["adjoint", "parameter-shift"])
+def test_vmapped_values_and_gradients_equal_backprop(method, calls):
+    """Under vmap the operands' vector is split back per entry (the batched tape path)."""
+    qnode, ref = qnodes(4, method)
+    ws = jnp.asarray(onp.random.default_rng(11).uniform(-2, 2, (3, 17)))
+    got = jax.jit(jax.vmap(jax.value_and_grad(total(qnode))))(ws)
+    want = jax.vmap(jax.value_and_grad(total(ref)))(ws)
+    onp.testing.assert_allclose(got[0], want[0], atol=1e-10)
+    onp.testing.assert_allclose(got[1], want[1], atol=1e-8)
+    # an unbatched call of the same function takes the bound circuits
+    single = jax.jit(jax.value_and_grad(total(qnode)))(ws[1])
+    assert calls["jacobian"] + calls["rows"] >= 1
+    onp.testing.assert_allclose(single[1], want[1][1], atol=1e-10)
