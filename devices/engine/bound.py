@@ -360,14 +360,15 @@ class Circuit:
         psi = np.zeros(2 ** self.n, np.complex128)
         psi[0] = 1
         chunks = config.chunks(psi.size, self.options.threads)
+        gate_chunks = config.chunks(psi.size, self.options.threads, config.DEFAULT_PARALLEL_MIN)
         if self._forward is None:  # fused: block matrices from the gates' arrays
-            PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs, chunks,
-                       self._arrays(theta))
+            PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs,
+                       gate_chunks, self._arrays(theta))
             return psi, chunks, None
         pool = self.pool.fill(theta[None])[0]
         wide = {run[0]: self.pool.array(pool, run[0]) for run in self.runs
                 if not isinstance(run, PL.Run)}
-        PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs, chunks,
+        PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs, gate_chunks,
                    [wide.get(g) for g in range(len(self.gates))],
                    mats=[pool[i] for i in self._forward])
         return psi, chunks, pool

@@ -14,6 +14,13 @@ from dataclasses import dataclass
 #: states with at least this many amplitudes may use the multithreaded kernels (below it a
 #: parallel launch costs more than the pass, even on an idle machine).
 PARALLEL_MIN = 2 ** 16
+#: without a thread setting (the device option ``threads`` or ``NUMBA_NUM_THREADS``), the gates of
+#: states with at least this many amplitudes run on every core numba uses; measurements, the
+#: adjoint sweep and smaller states stay serial. Measured with SEL, random and QFT circuits at 20
+#: and 24 qubits on 2 cores: idle, 1.9-2.1x faster than serial; with a CPU-bound process alongside,
+#: 0.89-1.14x (the sweep there: 0.52x, hence serial). Tiles are independent, so the state is the
+#: same bit for bit whatever the thread count.
+DEFAULT_PARALLEL_MIN = 2 ** 20
 #: ranges per thread in a parallel kernel: more than one evens out threads slowed by other load.
 CHUNKS_PER_THREAD = 4
 #: widest fused block; 2 measured fastest (of 2–5) on a random 200-gate circuit at 20 qubits:
@@ -35,7 +42,8 @@ class EngineOptions:
         engine: use the compiled engine (False: the NumPy kernels of earlier releases).
         fusion: fuse gates into blocks.
         max_fused: widest fused block (wires).
-        threads: numba threads for large states (None: NUMBA_NUM_THREADS, all cores by default).
+        threads: numba threads for large states (None: ``NUMBA_NUM_THREADS`` when set, else the
+            forward pass of states from ``DEFAULT_PARALLEL_MIN`` amplitudes on all cores).
         tile_bits: gates are applied tile by tile on ``2**tile_bits`` amplitudes (see program.py).
     """
 
@@ -78,18 +86,20 @@ def available() -> bool:
     return _state["ok"]
 
 
-def chunks(size: int, threads: int | None) -> int:
+def chunks(size: int, threads: int | None, default_min: int | None = None) -> int:
     """Number of parallel ranges for a state of ``size`` amplitudes; 0 means run serially.
 
-    Threads are opt-in: the device option ``threads``, or ``NUMBA_NUM_THREADS`` set in the
-    environment. Measured on a shared 2-core machine under load, every fork-join of a parallel
-    kernel waits for a time slice of each thread, and two threads were slower than one at every
-    size (16 qubits: 112 ms against 14 ms for SEL; 20 qubits: 240 against 190 ms).
+    Threads are set by the device option ``threads`` or by ``NUMBA_NUM_THREADS`` in the
+    environment. Without either, states of at least ``default_min`` amplitudes (the forward
+    pass's :data:`DEFAULT_PARALLEL_MIN`) use numba's threads and everything else runs serially:
+    measured on a shared 2-core machine under load, every fork-join of a parallel kernel waits for
+    a time slice of each thread, which costs more than it saves on small states (16 qubits: 112 ms
+    against 14 ms for SEL) and in the adjoint sweep's many launches.
     """
     if size < PARALLEL_MIN:
         return 0
     if threads is None:
-        if "NUMBA_NUM_THREADS" not in os.environ:
+        if "NUMBA_NUM_THREADS" not in os.environ and (default_min is None or size < default_min):
             return 0
         import numba
 

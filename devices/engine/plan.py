@@ -7,6 +7,7 @@ included) into each program's flat array and runs the programs.
 from __future__ import annotations
 
 import functools
+import threading
 
 import numpy as np
 
@@ -310,7 +311,26 @@ def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple,
             chunks: int, arrays: list | None = None, mats: list | None = None) -> None:
     """Run a plan of :func:`build` on the flat state ``psi`` in place (``arrays``: the gates'
     numbers when known already, see :func:`numbers`; ``mats``: per run, its numbers computed
-    already, where given the gates' ``arrays`` serve only steps outside programs)."""
+    already, where given the gates' ``arrays`` serve only steps outside programs).
+
+    With ``chunks``, one caller at a time runs in parallel; a second thread meanwhile runs
+    serially (numba's workqueue threading layer does not allow concurrent parallel launches; the
+    state is the same either way)."""
+    if chunks and not _PARALLEL.acquire(blocking=False):
+        chunks = 0
+    elif chunks:
+        try:
+            _execute(psi, n, ops, axes_of, structure, runs, chunks, arrays, mats)
+        finally:
+            _PARALLEL.release()
+        return
+    _execute(psi, n, ops, axes_of, structure, runs, chunks, arrays, mats)
+
+
+_PARALLEL = threading.Lock()
+
+
+def _execute(psi, n, ops, axes_of, structure, runs, chunks, arrays, mats) -> None:
     for r, run in enumerate(runs):
         if not isinstance(run, Run):
             i = run[0] if len(run) == 1 else None

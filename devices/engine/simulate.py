@@ -77,12 +77,14 @@ def initial_state(tape, device, n: int) -> tuple[np.ndarray, list]:
 
 
 def final_state(tape, device, options: EngineOptions) -> tuple[np.ndarray, int]:
-    """The flat state after the tape's gates, and the number of parallel chunks used."""
+    """The flat state after the tape's gates, and the number of parallel chunks its
+    measurements and derivatives use (the gates may use threads where they do not)."""
     wire_order = device.circuit_wires(tape)
     n = len(wire_order)
     psi, gates = initial_state(tape, device, n)
     chunks = config.chunks(psi.size, options.threads)
     index = {w: i for i, w in enumerate(wire_order)}
     axes_of = [tuple(index[w] for w in op.wires) for op in gates]
-    run(psi, n, gates, axes_of, options, chunks)
+    run(psi, n, gates, axes_of, options,
+        config.chunks(psi.size, options.threads, config.DEFAULT_PARALLEL_MIN))
     return psi, chunks

@@ -269,3 +269,43 @@ def test_threads_option_runs_the_parallel_kernels():
     parallel = kt.qnode(kt.device("default.qubit", wires=n, threads=2))(circuit)()
     for a, b in zip(serial, parallel):
         np.testing.assert_allclose(a, b, atol=1e-12)
+
+
+def test_large_states_use_threads_by_default_with_the_serial_state(monkeypatch):
+    """From DEFAULT_PARALLEL_MIN amplitudes the gates run on numba's threads unless told
+    otherwise; tiles are independent, so the state equals the serial one bit for bit, also when
+    two Python threads simulate at once (one runs its gates serially meanwhile)."""
+    import threading
+
+    from kettle.devices.engine import config, program
+
+    monkeypatch.delenv("NUMBA_NUM_THREADS", raising=False)
+    monkeypatch.setattr(config, "DEFAULT_PARALLEL_MIN", 2 ** 17)
+    launches = []
+    par = program.run_tiles_par
+    monkeypatch.setattr(program, "run_tiles_par", lambda *a: launches.append(1) or par(*a))
+    n = 17
+    ops = random_ops(np.random.default_rng(21), n, 40)
+
+    def circuit():
+        for op in ops:
+            type(op)(*op.data, wires=op.wires)
+        return kt.state()
+
+    serial = kt.qnode(kt.device("default.qubit", wires=n, threads=1))(circuit)()
+    assert not launches
+    default = kt.qnode(kt.device("default.qubit", wires=n))(circuit)
+    np.testing.assert_array_equal(default(), serial)
+    assert launches
+    out: list = [None, None]
+
+    def work(i):
+        out[i] = default()
+
+    workers = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for state in out:
+        np.testing.assert_array_equal(state, serial)
