@@ -112,7 +112,9 @@ def _tile_order(n, uses, tile_bits, whole):
     in local order, so every gate's segments are at least ``2**PAD_BITS`` long; when they start
     with global bits ``0..c-1`` (``c >= PAD_BITS``) those stay in place and the tile is read as
     contiguous segments of ``2**c`` amplitudes (else ``c = 0``: amplitude by amplitude). The run's
-    own bits follow, the least used first.
+    own bits follow in ascending order: then consecutive local amplitudes read a few streams of
+    consecutive global ones (the free bits' combinations over the tile's low global bits), where
+    ordering them by use scattered the reads (SEL at 20 qubits: tile reads and writes 25 -> 16 ms).
     """
     if whole:
         free = [b for b in range(n) if b not in uses]
@@ -128,7 +130,7 @@ def _tile_order(n, uses, tile_bits, whole):
         c += 1
     if c < PAD_BITS and not whole:
         c = 0
-    return free + sorted(uses, key=lambda b: (uses[b], b)), c
+    return free + sorted(uses), c
 
 
 @functools.lru_cache(maxsize=256)
