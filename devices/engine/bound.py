@@ -297,10 +297,14 @@ class Circuit:
 
     def _run_rows(self, states, first: int, last: int | None, pool: np.ndarray) -> None:
         runs = self._row_runs()
+        # rows run in parallel as a large state's gates do (config.DEFAULT_PARALLEL_MIN), by
+        # the amplitudes of all rows together
+        chunks = config.chunks(states.size, self.options.threads, config.DEFAULT_PARALLEL_MIN)
+        chunks = min(chunks, states.shape[0])
         for r in range(first, len(runs) if last is None else last):
             run = runs[r]
             if isinstance(run, PL.Run):
-                PL.run_rows(states, run, pool[:, self._row_index[r]])
+                PL.run_rows(states, run, pool[:, self._row_index[r]], chunks)
             else:  # a gate wider than a program holds, row by row
                 kind, axes, nc = self.structure[run[0]]
                 for psi, numbers in zip(states, pool):

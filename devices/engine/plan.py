@@ -355,8 +355,16 @@ def _execute(psi, n, ops, axes_of, structure, runs, chunks, arrays, mats) -> Non
 
 
 
-def run_rows(states: np.ndarray, run: Run, mats: np.ndarray) -> None:
+def run_rows(states: np.ndarray, run: Run, mats: np.ndarray, chunks: int = 0) -> None:
     """An unfused run on every row of ``states`` (circuits of one structure) in place, row ``r``
-    with its own numbers ``mats[r]`` (laid out as :func:`numbers` lays them out), in one call."""
+    with its own numbers ``mats[r]`` (laid out as :func:`numbers` lays them out), in one call;
+    with ``chunks``, ranges of rows in parallel (one caller at a time, as :func:`execute`)."""
+    if chunks and _PARALLEL.acquire(blocking=False):
+        try:
+            P.run_rows_par(states, run.tile_pos, run.toff, run.contiguous, *run.arrays, mats,
+                           chunks)  # type: ignore[call-arg]
+        finally:
+            _PARALLEL.release()
+        return
     P.run_rows(states, run.tile_pos, run.toff, run.contiguous, *run.arrays,
                mats)  # type: ignore[call-arg]

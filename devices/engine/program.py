@@ -314,3 +314,17 @@ def run_rows(states, tile_pos, toff, c, codes, ks, pos, spos, cmask, ostart, off
     for r in range(states.shape[0]):
         _tiles(states[r], tile_pos, toff, c, 0, total, codes, ks, pos, spos, cmask, ostart, offs,
                mstart, mats[r], work)
+
+
+@njit(cache=True, fastmath=True, parallel=True)
+def run_rows_par(states, tile_pos, toff, c, codes, ks, pos, spos, cmask, ostart, offs, mstart,
+                 mats, chunks):
+    """:func:`run_rows` with ranges of rows spread over numba's threads (each row as run_rows
+    runs it: the same states bit for bit)."""
+    total = states.shape[1] // toff.size
+    work = np.empty((chunks, 4, toff.size), dtype=states.real.dtype)
+    for ch in prange(chunks):
+        lo, hi = _span(states.shape[0], chunks, ch)
+        for r in range(lo, hi):
+            _tiles(states[r], tile_pos, toff, c, 0, total, codes, ks, pos, spos, cmask, ostart,
+                   offs, mstart, mats[r], work[ch])

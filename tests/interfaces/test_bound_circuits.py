@@ -277,3 +277,32 @@ def test_vmapped_values_and_gradients_equal_backprop(method, calls):
     single = jax.jit(jax.value_and_grad(total(qnode)))(ws[1])
     assert calls["jacobian"] + calls["rows"] >= 1
     onp.testing.assert_allclose(single[1], want[1][1], atol=1e-10)
+
+
+def test_rows_spread_over_threads_equal_serial_rows(monkeypatch):
+    from kettle.devices.engine import program
+
+    launches = []
+    par = program.run_rows_par
+    monkeypatch.setattr(program, "run_rows_par", lambda *a: launches.append(1) or par(*a))
+    n = 12
+
+    def circuit(w):
+        for i in range(n):
+            kt.Rot(w[3 * i], w[3 * i + 1], w[3 * i + 2], wires=i)
+            kt.CRX(w[i], wires=[i, (i + 5) % n])
+        return kt.expval(kt.PauliZ(0) @ kt.PauliX(7)), kt.expval(kt.PauliY(n - 1))
+
+    w = onp.random.default_rng(3).uniform(-2, 2, 3 * n)
+    made = []
+    for threads in (1, 2):
+        dev = kt.device("default.qubit", wires=n, threads=threads)
+        tape, _ = kt.qnode(dev)(circuit).construct((w,), {})
+        made.append(dev.bound_circuit(tape.bind_new_parameters([0.0] * len(tape.trainable_params))))
+    thetas = onp.random.default_rng(4).uniform(-3, 3, (40, made[0].n_params))
+    serial = made[0].expvals_rows(thetas)
+    assert not launches
+    parallel = made[1].expvals_rows(thetas)
+    assert launches
+    onp.testing.assert_allclose(parallel, serial, atol=1e-13)
+    onp.testing.assert_allclose(serial[7], made[0].expvals(thetas[7]), atol=1e-12)
