@@ -320,7 +320,7 @@ def run_rows(states, tile_pos, toff, c, codes, ks, pos, spos, cmask, ostart, off
 def run_rows_par(states, tile_pos, toff, c, codes, ks, pos, spos, cmask, ostart, offs, mstart,
                  mats, chunks):
     """:func:`run_rows` with ranges of rows spread over numba's threads (each row as run_rows
-    runs it: the same states bit for bit)."""
+    runs it: the same arithmetic per row)."""
     total = states.shape[1] // toff.size
     work = np.empty((chunks, 4, toff.size), dtype=states.real.dtype)
     for ch in prange(chunks):
