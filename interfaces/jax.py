@@ -398,40 +398,41 @@ def execute(tapes: Sequence[QuantumTape], device, config: ExecutionConfig) -> li
     def operands_out(values):
         return (jnp.stack(values),) if as_vector else values
 
+    def bound_forward(values):
+        return np.concatenate([c.expvals(th) for c, th in
+                               zip(circuits, thetas(values))]).astype(dtype)
+
     def host_forward(*values):
         vec, values = vector_in(values)
         if vec is not None:
-            return np.concatenate([c.expvals(th) for c, th in
-                                   zip(circuits, thetas(vec))]).astype(dtype)
+            return bound_forward(vec)
         batch = _Batch(values, base_ndims)
         if not batch.shape:
             if circuits is not None:
-                return np.concatenate([c.expvals(th) for c, th in
-                                       zip(circuits, thetas(batch.values))]).astype(dtype)
+                return bound_forward(batch.values)
             return flatten.flat_numpy(run_tapes(on_host(batch.values)), dtype)
         return batch.shaped(_forward_batch(batch))
 
     def bound_layout(active):
-        """Per circuit: (its active parameters, their columns among ``active``)."""
+        """Per circuit: (its active parameters, their columns among ``active``, and with
+        parameter-shift the rules of the active ones, None for the others)."""
         col = {k: j for j, k in enumerate(active)}
         out = []
         for i in range(len(tapes)):
             ts = [t for t in range(counts[i]) if starts[i] + t in col]
+            rules = None if recipes is None else [r if starts[i] + t in col else None
+                                                  for t, r in enumerate(recipes[i])]
             out.append((np.array(ts, np.int64),
-                        np.array([col[starts[i] + t] for t in ts], np.int64)))
+                        np.array([col[starts[i] + t] for t in ts], np.int64), rules))
         return out
 
     def bound_both(values, active, fold, layout):
         """Results and the (size, active operands) Jacobian from the bound circuits: the
         adjoint sweep's, or the shift rules' over the active parameters."""
         outs, mat, row = [], np.zeros((size, len(active))), 0
-        for i, (c, th, (ts, js)) in enumerate(zip(circuits, thetas(values), layout)):
-            if recipes is None:
-                res, jac = c.expvals_and_jacobian(th)
-            else:
-                moved = set(ts.tolist())
-                res, jac = c.shift_jacobian(th, [r if t in moved else None
-                                                 for t, r in enumerate(recipes[i])])
+        for c, th, (ts, js, rules) in zip(circuits, thetas(values), layout):
+            res, jac = (c.expvals_and_jacobian(th) if rules is None
+                        else c.shift_jacobian(th, rules))
             mat[row:row + len(res), js] = jac[:, ts]
             outs.append(res)
             row += len(res)

@@ -75,7 +75,7 @@ ROW_BYTES = 2 ** 26
 
 
 class _Uncovered(Exception):
-    """A parametrized gate outside the tables."""
+    """A parametrized gate outside the tables, or an observable outside the sweep's terms."""
 
 
 class _Pool:
@@ -111,7 +111,7 @@ class _Pool:
                 continue
             g = last - step[0] if reverse else step[0]
             local = np.arange(size)
-            if kind == "flip" or (kind == "dense" and self.structure[g][0] == "flip"):
+            if PL.takes_x(kind, self.structure[g][0]):
                 base = self.x
             else:
                 base = int(self.offsets[g])
@@ -165,10 +165,6 @@ class Circuit:
         gates = {id(op) for op in tape.operations}
         if any(id(tape.get_operation(t)[0]) not in gates for t in range(len(tape.trainable_params))):
             return None  # a trainable observable parameter: the tape path differentiates it
-        wire_order = device.circuit_wires(tape)
-        terms = [SW._terms(mp.obs, len(wire_order), wire_order) for mp in tape.measurements]
-        if any(t is None for t in terms):
-            return None
         try:
             return cls(tape, device, options)
         except _Uncovered:
@@ -190,12 +186,13 @@ class Circuit:
         self.measurements = list(tape.measurements)
         # per measurement, its observable's terms: [(coefficient, Pauli word or dense matrix)]
         self.terms = [SW._terms(mp.obs, n, self.wire_order) for mp in self.measurements]
+        if any(t is None for t in self.terms):
+            raise _Uncovered("an observable the sweep's terms do not cover")
         # per trainable parameter: (gate index, position in the gate's data)
         gate_of = {id(op): g for g, op in enumerate(self.gates)}
         trainable = [tape.get_operation(t) for t in range(len(tape.trainable_params))]
         where = {(gate_of[id(op)], k): t for t, (op, k) in enumerate(trainable)}
         self.n_params = len(trainable)
-        self._param_gate = [gate_of[id(op)] for op, _ in trainable]
         # the gates' numbers: constants once; parametrized gates by family, per call
         self.constant: list = [None] * len(self.gates)
         groups: dict = {}
@@ -226,7 +223,12 @@ class Circuit:
         self.pool = _Pool(self._arrays(np.zeros(self.n_params)), self.structure, self.groups,
                           self.singles)
         self._forward = None if fuse else [self.pool.index(r) for r in self.runs]
-        self._row_index = [self.pool.index(r) for r in self._row_runs()]
+        # the rows' plan: unfused (fused block matrices would be built row by row in Python)
+        self.row_runs = PL.build(self.structure, n, False, options.max_fused, options.tile_bits)
+        self._row_index = [self.pool.index(r) for r in self.row_runs]
+        run_of = {i: r for r, run in enumerate(self.row_runs)
+                  for step in (run.steps if isinstance(run, PL.Run) else [run]) for i in step}
+        self._param_run = [run_of[gate_of[id(op)]] for op, _ in trainable]
         positions: dict[int, list[int]] = {}
         for t, (op, _) in enumerate(trainable):
             positions.setdefault(id(op), []).append(t)
@@ -248,6 +250,8 @@ class Circuit:
         return self.program is not None
 
     def _arrays(self, theta: np.ndarray) -> list:
+        """Per gate, its numbers at ``theta`` (once, for the pool's layout and constants; per
+        call the pool computes them, :meth:`_Pool.fill`)."""
         arrays = list(self.constant)
         for fn, gidx, values, mask, take in self.groups:
             vals = np.where(mask, theta[take], values)
@@ -259,11 +263,6 @@ class Circuit:
             # a controlled diagonal's kernel takes the target's two entries (apply.array_of)
             arrays[g] = arr[-2:] if self.structure[g][0] == "cdiag" else arr
         return arrays
-
-    def _row_runs(self) -> tuple:
-        # unfused: fused block matrices would be built row by row in Python
-        return PL.build(self.structure, self.n, False, self.options.max_fused,
-                        self.options.tile_bits)
 
     def _blocks(self, count: int):
         """Row ranges of at most ROW_BYTES of states each (at least one row)."""
@@ -296,7 +295,7 @@ class Circuit:
         return out
 
     def _run_rows(self, states, first: int, last: int | None, pool: np.ndarray) -> None:
-        runs = self._row_runs()
+        runs = self.row_runs
         # rows run in parallel as a large state's gates do (config.DEFAULT_PARALLEL_MIN), by
         # the amplitudes of all rows together
         chunks = config.chunks(states.size, self.options.threads, config.DEFAULT_PARALLEL_MIN)
@@ -330,18 +329,15 @@ class Circuit:
         from kettle.gradients.rules import combine
 
         theta = np.asarray(theta, np.float64)
-        runs = self._row_runs()
-        run_of = {i: r for r, run in enumerate(runs)
-                  for step in (run.steps if isinstance(run, PL.Run) else [run]) for i in step}
-        gate_of = self._param_gate
         rows: dict[int, list] = {}
         where = []
         for t, recipe in enumerate(recipes):
             if recipe is None:
                 continue
             coeffs, xs = recipe
-            bucket = rows.setdefault(run_of[gate_of[t]], [])
-            where.append((t, coeffs, run_of[gate_of[t]], len(bucket), len(xs)))
+            r = self._param_run[t]
+            bucket = rows.setdefault(r, [])
+            where.append((t, coeffs, r, len(bucket), len(xs)))
             for x in xs:
                 row = theta.copy()
                 row[t] += x
@@ -350,7 +346,7 @@ class Circuit:
         psi[0, 0] = 1
         values = {}
         base = self.pool.fill(theta[None])
-        for r in range(len(runs)):
+        for r in range(len(self.row_runs)):
             if r in rows:
                 values[r] = self._from(psi[0], r, np.array(rows[r]))
             self._run_rows(psi, r, r + 1, base)
@@ -359,17 +355,18 @@ class Circuit:
             jac[:, t] = combine(coeffs, list(values[r][start:start + count]))
         return self._measure_rows(psi)[0], jac
 
-    def _state(self, theta: np.ndarray) -> tuple[np.ndarray, int, np.ndarray | None]:
-        """(the state at ``theta``, its parallel ranges, the pool of numbers when used)."""
+    def _state(self, theta: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+        """(the state at ``theta``, its parallel ranges, the pool of numbers)."""
         psi = np.zeros(2 ** self.n, np.complex128)
         psi[0] = 1
         chunks = config.chunks(psi.size, self.options.threads)
         gate_chunks = config.chunks(psi.size, self.options.threads, config.DEFAULT_PARALLEL_MIN)
-        if self._forward is None:  # fused: block matrices from the gates' arrays
-            PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs,
-                       gate_chunks, self._arrays(theta))
-            return psi, chunks, None
         pool = self.pool.fill(theta[None])[0]
+        if self._forward is None:  # fused: block matrices from every gate's numbers
+            arrays = [self.pool.array(pool, g) for g in range(len(self.gates))]
+            PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs,
+                       gate_chunks, arrays)
+            return psi, chunks, pool
         wide = {run[0]: self.pool.array(pool, run[0]) for run in self.runs
                 if not isinstance(run, PL.Run)}
         PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs, gate_chunks,
@@ -391,8 +388,6 @@ class Circuit:
 
         theta = np.asarray(theta, np.float64)
         psi, chunks, pool = self._state(theta)
-        if pool is None:
-            pool = self.pool.fill(theta[None])[0]
         bras = [_bra(psi, self.n, mp.obs, self.wire_order, chunks) for mp in self.measurements]
         results = np.array([np.vdot(psi, b).real for b in bras])
         inverse = np.conj(pool)  # U†'s numbers: conjugates, transposed by the index (_Pool)

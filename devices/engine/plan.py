@@ -6,6 +6,7 @@ included) into each program's flat array and runs the programs.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 
@@ -272,6 +273,12 @@ def inverse_of(arr: np.ndarray, kind: str) -> np.ndarray:
     return np.conj(arr) if kind in ("diag", "cdiag") else np.ascontiguousarray(np.conj(arr).T)
 
 
+def takes_x(kind: str, structure_kind: str) -> bool:
+    """Whether a program slot of kind ``kind`` for a gate of family ``structure_kind`` takes the
+    X matrix (a flip, or an uncontrolled flip run as a one-qubit matrix)."""
+    return kind == "flip" or (kind == "dense" and structure_kind == "flip")
+
+
 def step_array(op, kind: str, structure_kind: str, dtype) -> np.ndarray:
     """The numbers a program slot of kind ``kind`` takes for gate ``op`` (of family
     ``structure_kind``, see :func:`apply.kind`)."""
@@ -299,7 +306,7 @@ def numbers(run: Run, ops: list, axes_of: list, structure: tuple, dtype,
             i = step[0]
             if arrays is None:
                 arr = step_array(ops[i], kind, structure[i][0], dtype)
-            elif kind == "flip" or (kind == "dense" and structure[i][0] == "flip"):
+            elif takes_x(kind, structure[i][0]):
                 arr = _X
             else:  # a family's own numbers (a controlled gate with no controls: its matrix)
                 arr = arrays[i]
@@ -318,53 +325,56 @@ def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple,
     With ``chunks``, one caller at a time runs in parallel; a second thread meanwhile runs
     serially (numba's workqueue threading layer does not allow concurrent parallel launches; the
     state is the same either way)."""
-    if chunks and not _PARALLEL.acquire(blocking=False):
-        chunks = 0
-    elif chunks:
-        try:
-            _execute(psi, n, ops, axes_of, structure, runs, chunks, arrays, mats)
-        finally:
-            _PARALLEL.release()
-        return
-    _execute(psi, n, ops, axes_of, structure, runs, chunks, arrays, mats)
+    with _parallel(chunks) as chunks:
+        for r, run in enumerate(runs):
+            _execute_run(psi, n, ops, axes_of, structure, run, chunks, arrays,
+                         None if mats is None else mats[r])
 
 
 _PARALLEL = threading.Lock()
 
 
-def _execute(psi, n, ops, axes_of, structure, runs, chunks, arrays, mats) -> None:
-    for r, run in enumerate(runs):
-        if not isinstance(run, Run):
-            i = run[0] if len(run) == 1 else None
-            if i is not None:
-                kind, axes, nc = structure[i]
-                arr = arrays[i] if arrays is not None else A.array_of(ops[i], kind, psi.dtype)
-                A.apply_array(psi, n, axes, kind, arr, chunks, nc)
-            else:
-                mat = fusion.block_matrix(ops, axes_of, run[0], run[1], psi.dtype, arrays,
-                                          structure)
-                A.apply_array(psi, n, run[0], "dense", mat, chunks)
-            continue
-        arrays_ = run.arrays + (numbers(run, ops, axes_of, structure, psi.dtype, arrays=arrays)
-                                if mats is None else mats[r],)
-        if chunks and run.tile_pos.size:  # numba's Dispatcher stub does not know a kernel's own arguments
-            P.run_tiles_par(psi, run.tile_pos, run.toff, run.contiguous, *arrays_,
-                            chunks)  # type: ignore[call-arg]
-        else:
-            P.run_tiles(psi, run.tile_pos, run.toff, run.contiguous, *arrays_)
+@contextlib.contextmanager
+def _parallel(chunks: int):
+    """``chunks`` while this caller holds the one parallel slot, else 0 (run serially)."""
+    if chunks and _PARALLEL.acquire(blocking=False):
+        try:
+            yield chunks
+        finally:
+            _PARALLEL.release()
+    else:
+        yield 0
 
+
+def _execute_run(psi, n, ops, axes_of, structure, run, chunks, arrays, mats) -> None:
+    """One entry of a plan (``mats``: its numbers when computed already)."""
+    if not isinstance(run, Run):
+        i = run[0] if len(run) == 1 else None
+        if i is not None:
+            kind, axes, nc = structure[i]
+            arr = arrays[i] if arrays is not None else A.array_of(ops[i], kind, psi.dtype)
+            A.apply_array(psi, n, axes, kind, arr, chunks, nc)
+        else:
+            mat = fusion.block_matrix(ops, axes_of, run[0], run[1], psi.dtype, arrays, structure)
+            A.apply_array(psi, n, run[0], "dense", mat, chunks)
+        return
+    arrays_ = run.arrays + (numbers(run, ops, axes_of, structure, psi.dtype, arrays=arrays)
+                            if mats is None else mats,)
+    if chunks and run.tile_pos.size:  # numba's Dispatcher stub does not know a kernel's own arguments
+        P.run_tiles_par(psi, run.tile_pos, run.toff, run.contiguous, *arrays_,
+                        chunks)  # type: ignore[call-arg]
+    else:
+        P.run_tiles(psi, run.tile_pos, run.toff, run.contiguous, *arrays_)
 
 
 def run_rows(states: np.ndarray, run: Run, mats: np.ndarray, chunks: int = 0) -> None:
     """An unfused run on every row of ``states`` (circuits of one structure) in place, row ``r``
     with its own numbers ``mats[r]`` (laid out as :func:`numbers` lays them out), in one call;
     with ``chunks``, ranges of rows in parallel (one caller at a time, as :func:`execute`)."""
-    if chunks and _PARALLEL.acquire(blocking=False):
-        try:
+    with _parallel(chunks) as chunks:
+        if chunks:
             P.run_rows_par(states, run.tile_pos, run.toff, run.contiguous, *run.arrays, mats,
                            chunks)  # type: ignore[call-arg]
-        finally:
-            _PARALLEL.release()
-        return
-    P.run_rows(states, run.tile_pos, run.toff, run.contiguous, *run.arrays,
-               mats)  # type: ignore[call-arg]
+        else:
+            P.run_rows(states, run.tile_pos, run.toff, run.contiguous, *run.arrays,
+                       mats)  # type: ignore[call-arg]
