@@ -263,3 +263,40 @@ def pauli_par(psi, xmask, zmask, phase, chunks):
     for c in prange(chunks):
         lo, hi = _span(psi.size, chunks, c)
         _pauli_span(psi, xmask, zmask, phase, lo, hi)
+
+
+# ------------------------------------------------------------------------------- product states
+
+
+@njit(inline="always")
+def _product_span(psi, h, v0, v1, lo, hi):
+    for j in range(lo, hi):
+        x = psi[j]
+        psi[h + j] = x * v1
+        psi[j] = x * v0
+
+
+@njit(cache=True)
+def product_state(psi, vecs):
+    """``psi`` (any contents) := the product of one 2-vector per tensor axis, ``vecs[a]`` for axis
+    ``a``: bit by bit from the least significant, the filled low half times the bit's 0-entry and
+    a copy times its 1-entry."""
+    n = vecs.shape[0]
+    psi[0] = 1
+    for b in range(n):
+        _product_span(psi, 1 << b, vecs[n - 1 - b, 0], vecs[n - 1 - b, 1], 0, 1 << b)
+
+
+@njit(cache=True, parallel=True)
+def product_state_par(psi, vecs, chunks):
+    n = vecs.shape[0]
+    psi[0] = 1
+    for b in range(n):
+        h = 1 << b
+        v0, v1 = vecs[n - 1 - b, 0], vecs[n - 1 - b, 1]
+        if h < 1 << 16:
+            _product_span(psi, h, v0, v1, 0, h)
+            continue
+        for c in prange(chunks):
+            lo, hi = _span(h, chunks, c)
+            _product_span(psi, h, v0, v1, lo, hi)

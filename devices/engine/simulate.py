@@ -5,6 +5,8 @@ compiled control flow or run-time wires); the device keeps its autoray path for 
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from kettle.core import qmath
@@ -13,11 +15,15 @@ from kettle.devices.engine import apply as A
 from kettle.devices.engine import config
 from kettle.devices.engine.config import EngineOptions
 from kettle.devices.engine import fusion as _fusion
+from kettle.devices.engine import kernels as _K
 from kettle.devices.engine import plan as _plan
 
 #: fusion pays off only once a pass over the state costs more than building block matrices
 #: (measured: below 10 qubits unfused kernels are faster per call).
 FUSE_MIN_QUBITS = 10
+#: from this many qubits a circuit starting in |0...0> starts instead from the product state of
+#: its leading one-qubit gates (:func:`product_prefix`); below, those gates cost next to nothing
+PRODUCT_MIN_QUBITS = 10
 
 
 def eligible(tape, options: EngineOptions) -> bool:
@@ -52,12 +58,49 @@ def structure(ops, axes_of) -> tuple:
 
 
 def run(psi: np.ndarray, n: int, ops: list, axes_of: list, options: EngineOptions,
-        chunks: int) -> None:
-    """Apply ``ops`` (on tensor axes ``axes_of``) to the flat state ``psi`` in place."""
-    struct = structure(ops, axes_of)
+        chunks: int, struct: tuple | None = None) -> None:
+    """Apply ``ops`` (on tensor axes ``axes_of``; ``struct``: their :func:`structure` when known)
+    to the flat state ``psi`` in place."""
+    if struct is None:
+        struct = structure(ops, axes_of)
     fuse = options.fusion and n >= FUSE_MIN_QUBITS
     runs = _plan.build(struct, n, fuse, options.max_fused, options.tile_bits)
     _plan.execute(psi, n, ops, axes_of, struct, runs, chunks)
+
+
+@functools.lru_cache(maxsize=256)
+def product_prefix(struct: tuple) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``(leading, rest)``: the gates that act on one wire before any gate on several wires
+    touches it, and the others in their order.
+
+    On |0...0> the leading gates make a product state: each wire's vector is its leading gates'
+    product applied to |0>. They commute with every gate before them in the list (those act on
+    other wires), so the circuit is the product state followed by the rest."""
+    shared: set = set()
+    leading, rest = [], []
+    for i, (kd, axes, _) in enumerate(struct):
+        if len(axes) == 1 and axes[0] not in shared:
+            leading.append(i)
+        else:
+            rest.append(i)
+            shared.update(axes)
+    return tuple(leading), tuple(rest)
+
+
+def product_vectors(n: int, ops: list, axes_of: list, struct: tuple, leading: tuple,
+                    dtype) -> np.ndarray:
+    """One 2-vector per tensor axis: the leading gates on it applied to |0>."""
+    vecs = np.zeros((n, 2), dtype=dtype)
+    vecs[:, 0] = 1
+    for i in leading:
+        a, kd = axes_of[i][0], struct[i][0]
+        if kd == "flip":
+            vecs[a] = vecs[a, ::-1].copy()
+        elif kd in ("diag", "cdiag"):
+            vecs[a] *= A.array_of(ops[i], kd, dtype)
+        else:  # a matrix (a controlled gate with no controls: its 2x2 block is the matrix)
+            vecs[a] = A.array_of(ops[i], kd, dtype) @ vecs[a]
+    return vecs
 
 
 def initial_state(tape, device, n: int) -> tuple[np.ndarray, list]:
@@ -83,8 +126,20 @@ def final_state(tape, device, options: EngineOptions) -> tuple[np.ndarray, int]:
     n = len(wire_order)
     psi, gates = initial_state(tape, device, n)
     chunks = config.chunks(psi.size, options.threads)
+    gate_chunks = config.chunks(psi.size, options.threads, config.DEFAULT_PARALLEL_MIN)
     index = {w: i for i, w in enumerate(wire_order)}
     axes_of = [tuple(index[w] for w in op.wires) for op in gates]
-    run(psi, n, gates, axes_of, options,
-        config.chunks(psi.size, options.threads, config.DEFAULT_PARALLEL_MIN))
+    struct = structure(gates, axes_of)
+    if n >= PRODUCT_MIN_QUBITS and len(gates) == len(tape.operations):  # starts in |0...0>
+        leading, rest = product_prefix(struct)
+        if leading:
+            vecs = product_vectors(n, gates, axes_of, struct, leading, psi.dtype)
+            if gate_chunks:
+                _K.product_state_par(psi, vecs, gate_chunks)
+            else:
+                _K.product_state(psi, vecs)
+            gates = [gates[i] for i in rest]
+            axes_of = [axes_of[i] for i in rest]
+            struct = tuple(struct[i] for i in rest)
+    run(psi, n, gates, axes_of, options, gate_chunks, struct)
     return psi, chunks

@@ -116,16 +116,16 @@ def _gate_forms(lr, li, pr, pi, g, terms, jac):
 def _sweep_tiles(psi, bras, tile, lo, hi, gates, terms, jac, work, scratch, lwork):
     # (Python 3.11 passes calls of more than 30 arguments as *args, which numba cannot inline:
     # the arrays travel in tuples.)
-    tile_pos, toff, cont = tile
+    tile_pos, toff, gtab, cont = tile
     codes, ks, pos, spos, cmask, ostart, offs, mstart, mats = gates
     re, im, tre, tim = work[0], work[1], scratch[0], scratch[1]
     lr, li = lwork[0], lwork[1]
     nb = bras.shape[0]
     for t in range(lo, hi):
         base = _insert_zeros(t, tile_pos)
-        P.gather(psi, base, toff, cont, re, im)
+        P.gather(psi, base, toff, gtab, cont, re, im)
         for b in range(nb):
-            P.gather(bras[b], base, toff, cont, lr[b], li[b])
+            P.gather(bras[b], base, toff, gtab, cont, lr[b], li[b])
         for g in range(codes.size):
             _gate_forms(lr, li, re, im, g, terms, jac)
             P.execute(re, im, tre, tim, codes, ks, pos, spos, cmask, ostart, offs, mstart, mats,
@@ -133,9 +133,9 @@ def _sweep_tiles(psi, bras, tile, lo, hi, gates, terms, jac, work, scratch, lwor
             for b in range(nb):
                 P.execute(lr[b], li[b], tre, tim, codes, ks, pos, spos, cmask, ostart, offs,
                           mstart, mats, g, g + 1)
-        P.scatter(psi, base, toff, cont, re, im)
+        P.scatter(psi, base, toff, gtab, cont, re, im)
         for b in range(nb):
-            P.scatter(bras[b], base, toff, cont, lr[b], li[b])
+            P.scatter(bras[b], base, toff, gtab, cont, lr[b], li[b])
 
 
 @njit(cache=True, fastmath=True)
@@ -143,7 +143,7 @@ def sweep_run(psi, bras, tile, gates, terms, jac, work, scratch, lwork):
     """One run of the reverse sweep over every tile of φ (``psi``) and the bras (rows of
     ``bras``), in place; each trainable gate's share of 2 Im⟨λ_b|G|φ⟩ is added to ``jac``.
 
-    ``tile``: (sorted tile bits, local offsets, contiguous low bits); ``gates``: the run's
+    ``tile``: the run's ``Run.tile`` (how its tiles are read and written); ``gates``: the run's
     program arrays and numbers (:mod:`.program`); ``terms``: :meth:`_RunTerms.arrays`; ``work``,
     ``scratch``, ``lwork``: the tile of φ (2 x tile), the dense gates' scratch (2 x tile, or
     2 x 1 when no gate needs it) and the bras' tiles (2 x bras x tile), per thread in
@@ -341,7 +341,7 @@ def sweep(prog: Program, gates: list, psi: np.ndarray, bras: list, n_params: int
         numbers = (PL.numbers(run, rev, [], prog.structure, psi.dtype, inverse=True,
                               arrays=rarrays) if mats is None else mats[r])
         t = run.toff.size
-        args = (psi, stack, (run.tile_pos, run.toff, run.contiguous), run.arrays + (numbers,),
+        args = (psi, stack, run.tile, run.arrays + (numbers,),
                 rt.arrays(), jac)
         if chunks and run.tile_pos.size:
             parts[:] = 0

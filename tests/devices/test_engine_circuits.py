@@ -91,19 +91,47 @@ def test_tiles_and_fusion_equal_the_unfused_whole_state(tile_bits, fuse):
 @pytest.mark.parametrize("fuse", [True, False])
 def test_scheduled_runs_read_both_ways_and_equal_the_whole_state(dtype, fuse):
     """14 qubits in tiles of 2**10: gates reordered into runs (plan.schedule), tiles read as
-    contiguous segments and amplitude by amplitude; the state equals the one-tile state."""
+    contiguous segments, amplitude by amplitude and in global order; the state equals the one-tile
+    state."""
     rng = np.random.default_rng(21)
     n = 14
     ops = random_ops(rng, n, 150, dtype=np.float32 if dtype == np.complex64 else np.float64)
     structure = simulate.structure(ops, [tuple(op.wires) for op in ops])
     runs = [r for r in plan.build(structure, n, fuse, 2, 10) if isinstance(r, plan.Run)]
     assert len(runs) > 3
-    assert {r.contiguous > 0 for r in runs} == {True, False}
+    assert {int(np.sign(r.contiguous)) for r in runs} == {1, 0, -1}
     whole, _ = final_states(ops, n, dtype=dtype, fusion=fuse, tile_bits=14)
     got, ref = final_states(ops, n, dtype=dtype, fusion=fuse, tile_bits=10)
     tol = 1e-12 if dtype == np.complex128 else 5e-5
     np.testing.assert_allclose(whole, ref, atol=tol)
     np.testing.assert_allclose(got, whole, atol=tol)
+
+
+@pytest.mark.parametrize("order", [[1, 3, 5, 0, 2, 4, 6, 7, 9], [0, 2, 4, 1, 3, 5, 6, 8, 10],
+                                   [4, 5, 6, 0, 1, 2, 3, 9, 11]])
+def test_tiles_read_in_global_order_hold_the_local_amplitudes(order):
+    """program.gather in global order (c < 0) fills each local amplitude from the state
+    amplitude ``toff`` names, as reading in local order does; scatter writes them back."""
+    from kettle.devices.engine import program
+
+    n = 12
+    rng = np.random.default_rng(len(order))
+    psi = rng.normal(size=2 ** n) + 1j * rng.normal(size=2 ** n)
+    local = np.arange(2 ** len(order))
+    toff = np.zeros_like(local)
+    for r, b in enumerate(order):
+        toff |= ((local >> r) & 1) << b
+    low = plan.global_low(order)
+    gtab = plan.global_tables(order, low)
+    rest = [b for b in range(n) if b not in order]
+    base = (1 << rest[0]) | (1 << rest[-1])
+    re, im = np.empty(local.size), np.empty(local.size)
+    program.gather(psi, base, toff, gtab, -low, re, im)
+    np.testing.assert_array_equal(re + 1j * im, psi[base + toff])
+    out = np.zeros_like(psi)
+    program.scatter(out, base, toff, gtab, -low, 2 * re, 2 * im)
+    np.testing.assert_array_equal(out[base + toff], 2 * psi[base + toff])
+    assert np.count_nonzero(out) == local.size
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -309,3 +337,41 @@ def test_large_states_use_threads_by_default_with_the_serial_state(monkeypatch):
         w.join()
     for state in out:
         np.testing.assert_allclose(state, serial, rtol=0, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.complex64])
+def test_leading_one_qubit_gates_start_as_a_product_state(dtype, monkeypatch):
+    """From PRODUCT_MIN_QUBITS a circuit on |0...0> starts from the product of its leading
+    one-qubit gates (every single-wire family: flips, diagonals, matrices, adjoints), with the
+    one-qubit gates after an entangling gate on their wire left in the circuit; the state equals
+    the generic path's and the engine's without the product start."""
+    from kettle.core import queuing
+
+    n = simulate.PRODUCT_MIN_QUBITS + 1
+    real = np.float32 if dtype == np.complex64 else np.float64
+    x = lambda v: real(v)  # noqa: E731
+    ops = [kt.PauliX.unqueued(wires=0), kt.RZ.unqueued(x(0.3), wires=0),
+           kt.Hadamard.unqueued(wires=1), kt.CNOT.unqueued(wires=[2, 3]), kt.T.unqueued(wires=4),
+           kt.Rot.unqueued(x(0.1), x(0.7), x(-1.2), wires=5), kt.RY.unqueued(x(0.9), wires=2),
+           kt.adjoint(kt.S.unqueued(wires=6)), kt.PhaseShift.unqueued(x(0.4), wires=6),
+           kt.SX.unqueued(wires=7), kt.CZ.unqueued(wires=[1, 5]), kt.RX.unqueued(x(1.1), wires=5),
+           kt.IsingXX.unqueued(x(0.6), wires=[0, 8]), kt.PauliY.unqueued(wires=9),
+           kt.Hadamard.unqueued(wires=8)]
+    ops += random_ops(np.random.default_rng(5), n, 30, dtype=real)
+    structure = simulate.structure(ops, [tuple(op.wires) for op in ops])
+    leading, rest = simulate.product_prefix(structure)
+    assert [i for i in leading if i < 15] == [0, 1, 2, 4, 5, 7, 8, 9, 13]
+    assert sorted(leading + rest) == list(range(len(ops)))
+    def circuit():
+        for op in ops:
+            queuing.queue(op)
+        return kt.state()
+
+    got = kt.qnode(kt.device("default.qubit", wires=n))(circuit)()
+    ref = kt.qnode(kt.device("default.qubit", wires=n, engine=False))(circuit)()
+    monkeypatch.setattr(simulate, "PRODUCT_MIN_QUBITS", n + 1)
+    plain = kt.qnode(kt.device("default.qubit", wires=n))(circuit)()
+    assert got.dtype == dtype
+    tol = 1e-12 if dtype == np.complex128 else 5e-6
+    np.testing.assert_allclose(got, ref, atol=tol)
+    np.testing.assert_allclose(got, plain, atol=tol)
