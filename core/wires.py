@@ -15,8 +15,13 @@ import numpy as np
 from kettle.errors import WireError
 
 
+_PLAIN = frozenset({int, str})
+
+
 def is_dynamic(wire: Any) -> bool:
     """Whether ``wire`` is a run-time integer (an unhashable integer scalar array)."""
+    if type(wire) in _PLAIN:  # the common labels, without the ABC check (per gate, per call)
+        return False
     return (not isinstance(wire, Hashable) and getattr(wire, "shape", None) == ()
             and hasattr(wire, "dtype") and np.issubdtype(np.dtype(wire.dtype), np.integer))
 

@@ -103,8 +103,9 @@ def product_vectors(n: int, ops: list, axes_of: list, struct: tuple, leading: tu
     return vecs
 
 
-def initial_state(tape, device, n: int) -> tuple[np.ndarray, list]:
-    """The flat prepared state and the gates still to apply."""
+def initial_state(tape, device, n: int, blank: bool = False) -> tuple[np.ndarray, list]:
+    """The flat prepared state and the gates still to apply (``blank``, for a tape with no state
+    preparation: the state's memory uninitialized, for the caller to fill)."""
     params = tape.get_parameters(trainable_only=False)
     arrays = [p for p in params if not isinstance(p, (int, float, complex))]
     dtype = np.dtype(qmath.complex_dtype(*arrays)) if arrays else np.dtype(np.complex128)
@@ -113,6 +114,8 @@ def initial_state(tape, device, n: int) -> tuple[np.ndarray, list]:
     if preps:
         view = device._initial_view(tape)
         psi = np.ascontiguousarray(np.asarray(view.state, dtype=dtype)).reshape(-1).copy()
+    elif blank:
+        psi = np.empty(2 ** n, dtype=dtype)
     else:
         psi = np.zeros(2 ** n, dtype=dtype)
         psi[0] = 1
@@ -124,20 +127,24 @@ def final_state(tape, device, options: EngineOptions) -> tuple[np.ndarray, int]:
     measurements and derivatives use (the gates may use threads where they do not)."""
     wire_order = device.circuit_wires(tape)
     n = len(wire_order)
-    psi, gates = initial_state(tape, device, n)
+    product = n >= PRODUCT_MIN_QUBITS and not any(
+        isinstance(op, (StatePrep, BasisState)) for op in tape.operations)
+    # a product start writes every amplitude: no zeroed memory needed (zeroing 16 MB, or the page
+    # faults of fresh zero pages, cost 1-5 ms at 20 qubits)
+    psi, gates = initial_state(tape, device, n, blank=product)
     chunks = config.chunks(psi.size, options.threads)
     gate_chunks = config.chunks(psi.size, options.threads, config.DEFAULT_PARALLEL_MIN)
     index = {w: i for i, w in enumerate(wire_order)}
     axes_of = [tuple(index[w] for w in op.wires) for op in gates]
     struct = structure(gates, axes_of)
-    if n >= PRODUCT_MIN_QUBITS and len(gates) == len(tape.operations):  # starts in |0...0>
+    if product:  # |0...0>, times the leading one-qubit gates
         leading, rest = product_prefix(struct)
+        vecs = product_vectors(n, gates, axes_of, struct, leading, psi.dtype)
+        if gate_chunks:
+            _K.product_state_par(psi, vecs, gate_chunks)
+        else:
+            _K.product_state(psi, vecs)
         if leading:
-            vecs = product_vectors(n, gates, axes_of, struct, leading, psi.dtype)
-            if gate_chunks:
-                _K.product_state_par(psi, vecs, gate_chunks)
-            else:
-                _K.product_state(psi, vecs)
             gates = [gates[i] for i in rest]
             axes_of = [axes_of[i] for i in rest]
             struct = tuple(struct[i] for i in rest)
