@@ -15,11 +15,15 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from kettle.compiler.quantum_flow import ControlFlowOp, _with_state
+from kettle.core import qmath
 from kettle.core.operator import Operation, Operator
 
 #: runs shorter than this stay gate by gate: below it the scan saves little compile time and
 #: costs per-call time (its gather kernel is slower than the static einsums).
 MIN_RUN = 64
+#: fewest parametrized gates of one class in a shorter run whose matrices are computed in one batch
+#: (:class:`BatchedRunOp`)
+MIN_BATCH = 2
 
 
 def _eligible(op: Any) -> bool:
@@ -43,6 +47,9 @@ def compress(tape, device):
         if len(run) >= MIN_RUN:
             ops.append(GateRunOp(list(run), wires=device.wires))
             changed = True
+        elif _batchable(run):
+            ops.append(BatchedRunOp(list(run), wires=device.wires))
+            changed = True
         else:
             ops.extend(run)
         run.clear()
@@ -65,27 +72,45 @@ def _hashable(value: Any) -> bool:
     return True
 
 
-def _matrices(ops: Sequence[Operation], wire_order) -> tuple[Any, Any]:
-    """(stacked 4×4 matrices, (gates, 2) wire positions) in the order of ``ops``."""
+def _groups(ops: Sequence[Operation]) -> dict:
+    """Gate indices by ``(class, wire count, hyperparameters)``; a gate with array parameters or
+    unhashable hyperparameters is a group of its own (key ``("single", index)``)."""
     import jax.numpy as jnp
-    import numpy as np
 
-    n = len(wire_order)
     groups: dict = {}
     for i, op in enumerate(ops):
         hyper = tuple(sorted(op.hyperparameters.items()))
         scalar = all(jnp.ndim(p) == 0 for p in op.data) and _hashable(hyper)
         key = (type(op), len(op.wires), hyper) if scalar else ("single", i)
         groups.setdefault(key, []).append(i)
+    return groups
+
+
+def _class_matrices(ops: Sequence[Operation], members: list) -> Any:
+    """The matrices of gates ``members`` of one class (parametrized, scalar parameters), from one
+    batched computation over their stacked parameters."""
+    import jax.numpy as jnp
+
+    first = ops[members[0]]
+    stacked = [qmath.stack_entries([ops[i].data[k] for i in members])
+               for k in range(len(first.data))]
+    mats = jnp.asarray(type(first).compute_matrix(*stacked, **first.hyperparameters))
+    if mats.ndim == 2:  # a matrix that does not depend on its parameters
+        mats = jnp.broadcast_to(mats, (len(members),) + mats.shape)
+    return mats
+
+
+def _matrices(ops: Sequence[Operation], wire_order) -> tuple[Any, Any]:
+    """(stacked 4×4 matrices, (gates, 2) wire positions) in the order of ``ops``."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    n = len(wire_order)
     blocks, order = [], []
-    for key, members in groups.items():
+    for key, members in _groups(ops).items():
         first = ops[members[0]]
         if first.data and key[0] != "single":  # one batched matrix computation per class
-            stacked = [jnp.stack([jnp.asarray(ops[i].data[k]) for i in members])
-                       for k in range(len(first.data))]
-            mats = jnp.asarray(type(first).compute_matrix(*stacked, **first.hyperparameters))
-            if mats.ndim == 2:  # a matrix that does not depend on its parameters
-                mats = jnp.broadcast_to(mats, (len(members),) + mats.shape)
+            mats = _class_matrices(ops, members)
         elif not first.data:  # constant gates: one matrix for all
             mats = jnp.broadcast_to(jnp.asarray(first.matrix()), (len(members),) + (2 ** len(
                 first.wires),) * 2)
@@ -143,3 +168,51 @@ class GateRunOp(ControlFlowOp):
 
     def __repr__(self) -> str:
         return f"GateRunOp({len(self.ops)} gates)"
+
+
+def _batched_groups(ops: Sequence[Operation]) -> list[list[int]]:
+    """The groups of :func:`_groups` worth one batched matrix computation: two or more
+    parametrized gates of a class without a diagonal form (diagonal gates are applied as
+    diagonals, cheaper than the matrices of a batch)."""
+    return [members for key, members in _groups(ops).items()
+            if key[0] != "single" and len(members) >= MIN_BATCH and ops[members[0]].data
+            and not ops[members[0]].has_diagonal]
+
+
+def _batchable(ops: Sequence[Operation]) -> bool:
+    return bool(ops) and bool(_batched_groups(ops))
+
+
+class BatchedRunOp(ControlFlowOp):
+    """Consecutive one- and two-qubit gates, too few for :class:`GateRunOp`, applied gate by gate
+    as the device applies them, but with the matrices of each class of parametrized gates from
+    one batched computation: traced per gate, a Rot's matrix is some thirty scalar operations (and
+    as many again in its derivative), which XLA compiles one by one.
+
+    Args:
+        ops: the gates, in circuit order.
+        wires: the device's wires.
+    """
+
+    who = "a run of gates"
+
+    def __init__(self, ops: Sequence[Operation], *, wires: Any):
+        self.ops = list(ops)
+        super().__init__(None, (), wires=wires)
+
+    def evolve(self, view: Any, run_ops) -> Any:
+        import jax.numpy as jnp
+
+        from kettle.core.ops.matrix_ops import QubitUnitary
+
+        gates = list(self.ops)
+        if not view.batched:
+            for members in _batched_groups(gates):
+                mats = jnp.unstack(_class_matrices(gates, members))  # one operation, not 2 per gate
+                for i, mat in zip(members, mats):
+                    gates[i] = QubitUnitary.unqueued(mat, wires=gates[i].wires,
+                                                     unitary_check=False)
+        return run_ops(view, gates)
+
+    def __repr__(self) -> str:
+        return f"BatchedRunOp({len(self.ops)} gates)"

@@ -6,6 +6,7 @@ quirks are kept as data (the tables below), so callers never branch on the frame
 from __future__ import annotations
 
 import importlib
+import weakref
 from typing import Any, Sequence
 
 import autoray as ar
@@ -113,6 +114,57 @@ def stack_like(items: Sequence[Any]) -> Any:
     else:
         items = [np.asarray(k) if isinstance(k, (list, tuple)) else k for k in items]
     return ar.do("stack", list(items), like=INTERFACE_TO_BACKEND[interface])
+
+
+def entries(x: Any, k: int) -> np.ndarray:
+    """The entries of ``x`` over its last ``k`` axes, as an object array of that shape whose
+    items keep ``x``'s leading (batch) axes: ``entries(w, 3)[l, i, j]`` is ``w[..., l, i, j]``.
+
+    For JAX arrays this is one ``unstack`` of the reshaped array, where indexing entry by entry
+    is a slice and a squeeze per entry, and in a derivative a zero-padded copy of the whole array
+    per entry (a template of 360 weights: some 1,400 more operations for XLA to compile).
+    """
+    dims = shape(x)[len(shape(x)) - k:]
+    out = np.empty(dims, dtype=object)
+    if backend_of(x) == "jax":
+        import jax.numpy as jnp
+
+        lead = len(shape(x)) - k
+        flat = jnp.moveaxis(x, tuple(range(lead, lead + k)), tuple(range(k))) if lead else x
+        flat = flat.reshape((-1,) + tuple(shape(x)[:lead]))
+        items = jnp.unstack(flat, axis=0)
+        for i, (idx, item) in enumerate(zip(np.ndindex(*dims), items)):
+            out[idx] = item
+            _ENTRIES[id(item)] = (weakref.ref(item, lambda _, key=id(item): _ENTRIES.pop(key, None)),
+                                  flat, i)
+        return out
+    for idx in np.ndindex(*dims):
+        out[idx] = x[(Ellipsis,) + idx]
+    return out
+
+
+#: id of an entry made by :func:`entries` from a JAX array -> (weak reference to it, the flat
+#: array it came from, its index there)
+_ENTRIES: dict[int, tuple] = {}
+
+
+def stack_entries(items: Sequence[Any]) -> Any:
+    """``jnp.stack(items)`` for JAX values; when every item is an entry (:func:`entries`) of one
+    array, one slice or gather of that array instead, so that a batched computation over a
+    template's weights (compiler/gate_scan.py) reads them in one operation and its derivative
+    writes them in one."""
+    import jax.numpy as jnp
+
+    found = [_ENTRIES.get(id(t)) for t in items]
+    if items and all(f is not None and f[0]() is t for f, t in zip(found, items)):
+        flat = found[0][1]
+        if all(f[1] is flat for f in found):
+            idx = [f[2] for f in found]
+            step = idx[1] - idx[0] if len(idx) > 1 else 1
+            if step > 0 and idx == list(range(idx[0], idx[0] + step * len(idx), step)):
+                return flat[idx[0]:idx[-1] + 1:step]
+            return flat[np.asarray(idx)]
+    return jnp.stack([jnp.asarray(t) for t in items])
 
 
 def _jax_can_widen() -> bool:

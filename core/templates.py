@@ -44,8 +44,8 @@ class AngleEmbedding(Operation):
 
     @staticmethod
     def compute_decomposition(features, wires, rotation):
-        n = qmath.shape(features)[-1]
-        return [rotation(features[..., i], wires=wires[i]) for i in range(n)]
+        f = qmath.entries(features, 1)
+        return [rotation(f[i], wires=wires[i]) for i in range(len(f))]
 
 
 class AmplitudeEmbedding(Operation):
@@ -112,8 +112,9 @@ class BasicEntanglerLayers(Operation):
     def compute_decomposition(weights, wires, rotation):
         n = len(wires)
         ops = []
-        for layer in range(qmath.shape(weights)[-2]):
-            ops += [rotation(weights[..., layer, i], wires=wires[i]) for i in range(n)]
+        w = qmath.entries(weights, 2)
+        for layer in range(w.shape[0]):
+            ops += [rotation(w[layer, i], wires=wires[i]) for i in range(n)]
             if n == 2:
                 ops.append(CNOT(wires=[wires[0], wires[1]]))
             elif n > 2:
@@ -154,9 +155,9 @@ class StronglyEntanglingLayers(Operation):
     def compute_decomposition(weights, wires, ranges, imprimitive):
         n = len(wires)
         ops = []
+        w = qmath.entries(weights, 3)
         for layer, r in enumerate(ranges):
-            ops += [Rot(weights[..., layer, i, 0], weights[..., layer, i, 1], weights[..., layer, i, 2],
-                        wires=wires[i]) for i in range(n)]
+            ops += [Rot(*w[layer, i], wires=wires[i]) for i in range(n)]
             if n > 1:
                 ops += [imprimitive(wires=[wires[i], wires[(i + r) % n]]) for i in range(n)]
         return ops
@@ -250,12 +251,13 @@ class IQPEmbedding(Operation):
     @staticmethod
     def compute_decomposition(features, wires, n_repeats, pattern):
         ops = []
+        f = qmath.entries(features, 1)
         for _ in range(n_repeats):
             for i, w in enumerate(wires):
-                ops += [Hadamard(wires=w), RZ(features[..., i], wires=w)]
+                ops += [Hadamard(wires=w), RZ(f[i], wires=w)]
             for a, b in pattern:
                 i, j = wires.index(a), wires.index(b)
-                ops.append(MultiRZ(features[..., i] * features[..., j], wires=[a, b]))
+                ops.append(MultiRZ(f[i] * f[j], wires=[a, b]))
         return ops
 
 

@@ -49,6 +49,7 @@ X = jnp.array([0.4, -0.9])
 def gate_by_gate(monkeypatch):
     def run(fn, *args):
         monkeypatch.setattr(gate_scan, "MIN_RUN", 10 ** 9)
+        monkeypatch.setattr(gate_scan, "MIN_BATCH", 10 ** 9)
         try:
             return fn(*args)
         finally:
@@ -76,15 +77,46 @@ def test_the_scan_is_in_the_program_and_its_size_grows_sublinearly(gate_by_gate)
     assert unrolled_large > 4 * unrolled_small
 
 
-def test_short_runs_and_broadcast_tapes_stay_gate_by_gate():
+def test_short_runs_of_one_class_share_a_batch_and_others_stay_gate_by_gate():
     dev = kt.device("default.qubit", wires=2)
     with kt.QuantumTape() as tape:
         for _ in range(3):
             kt.RX(0.1, wires=0)
         kt.expval(kt.PauliZ(0))
-    assert gate_scan.compress(tape, dev) is tape
+    (op,) = gate_scan.compress(tape, dev).operations
+    assert isinstance(op, gate_scan.BatchedRunOp) and len(op.ops) == 3
+    with kt.QuantumTape() as plain:  # one RX, diagonal RZs, constant gates: nothing to batch
+        kt.RX(0.1, wires=0)
+        kt.RZ(0.2, wires=0)
+        kt.RZ(0.3, wires=1)
+        kt.CNOT(wires=[0, 1])
+        kt.CNOT(wires=[1, 0])
+        kt.expval(kt.PauliZ(0))
+    assert gate_scan.compress(plain, dev) is plain
     with kt.QuantumTape() as batched:
         for _ in range(gate_scan.MIN_RUN):
             kt.RX(onp.array([0.1, 0.2]), wires=0)
         kt.expval(kt.PauliZ(0))
     assert gate_scan.compress(batched, dev) is batched
+
+
+def test_batched_short_runs_equal_gate_by_gate(gate_by_gate):
+    """Two layers (30 gates, below MIN_RUN): Rot, RX and RY matrices in one batch per class;
+    values, gradients and Hessians equal the gate-by-gate program, as does a template whose
+    weights are read as one array (qmath.entries, qmath.stack_entries)."""
+    cost = cost_of(layered(2))
+    for make in (lambda f: f, kt.grad, jax.hessian):
+        batched = kt.qjit(make(cost))(X)
+        reference = gate_by_gate(lambda: kt.qjit(make(cost))(X))
+        onp.testing.assert_allclose(batched, reference, atol=1e-10)
+
+    @kt.qnode(kt.device("default.qubit", wires=N), diff_method="backprop")
+    def sel(w):
+        kt.StronglyEntanglingLayers(w, wires=range(N))
+        return kt.expval(kt.PauliZ(0) @ kt.PauliZ(2))
+
+    w = jnp.asarray(onp.random.default_rng(3).uniform(0, 2 * onp.pi, (2, N, 3)))
+    for make in (lambda f: f, kt.grad):
+        batched = kt.qjit(make(sel))(w)
+        reference = gate_by_gate(lambda: kt.qjit(make(sel))(w))
+        onp.testing.assert_allclose(batched, reference, atol=1e-10)
