@@ -82,22 +82,23 @@ class DefaultQubit(Device):
         if threads is not None and (not isinstance(threads, int) or threads < 1):
             raise DeviceError(f"default.qubit got threads={threads!r}; use a positive int or None "
                               "(NUMBA_NUM_THREADS)", device=self.name)
-        # numba is imported (and a first kernel loaded) here, not inside the first simulation
-        engine = bool(engine) and engine_available()
-        self.engine_options = EngineOptions(engine, bool(fusion), max_fused, threads)
+        # numba is imported (and a first kernel loaded) by the first tape the engine could run,
+        # not here: a device whose tapes never reach it (framework tensors, backprop inside
+        # kt.qjit) does not pay the 0.5-1 s (config.eligible, engine_available)
+        self.engine_options = EngineOptions(bool(engine), bool(fusion), max_fused, threads)
 
     @property
     def merge_tapes(self) -> bool:
         """Batched shifts (core/batching.py) pay on the NumPy kernels only: the engine runs each
         tape faster than the generic kernel runs them as one broadcast (measured: 0.9–0.5× at
         2–10 qubits)."""
-        return not self.engine_options.engine
+        return not (self.engine_options.engine and engine_available())
 
     def _use_engine(self, tape: QuantumTape) -> bool:
         # a replaced kernel (DefaultQubit.kernel) is honoured: only the stock kernel is compiled
         if not self.engine_options.engine or type(self).kernel is not qubit_kernel.apply_operation:
             return False
-        from kettle.devices.engine.simulate import eligible
+        from kettle.devices.engine.config import eligible
 
         return eligible(tape, self.engine_options)
 

@@ -111,3 +111,30 @@ def chunks(size: int, threads: int | None, default_min: int | None = None) -> in
         return 0
     numba.set_num_threads(threads)
     return threads * CHUNKS_PER_THREAD
+
+
+def eligible(tape, options: EngineOptions) -> bool:
+    """True when the engine can run ``tape`` (NumPy numbers only, no batch axis, no control flow)
+    and numba works here (checked, and numba imported, by the first tape that could run; this
+    module imports no numba itself)."""
+    from kettle.core import qmath
+    from kettle.core.ops.matrix_ops import BasisState, StatePrep
+
+    if not options.engine:
+        return False
+    seen_gate = False
+    for op in tape.operations:
+        if op.control_flow or op.wires.has_dynamic or op.batch_size is not None:
+            return False
+        if isinstance(op, (StatePrep, BasisState)):
+            if seen_gate:  # the generic path raises the ordering error
+                return False
+        else:
+            seen_gate = True
+        if not all(qmath.backend_of(p) == "numpy" for p in op.data):
+            return False
+    for mp in tape.measurements:
+        obs = getattr(mp, "obs", None)
+        if obs is not None and not all(qmath.backend_of(p) == "numpy" for p in obs.data):
+            return False
+    return available()

@@ -13,7 +13,7 @@ from kettle.core import qmath
 from kettle.core.ops.matrix_ops import BasisState, StatePrep
 from kettle.devices.engine import apply as A
 from kettle.devices.engine import config
-from kettle.devices.engine.config import EngineOptions
+from kettle.devices.engine.config import EngineOptions, eligible  # noqa: F401 (re-exported)
 from kettle.devices.engine import fusion as _fusion
 from kettle.devices.engine import kernels as _K
 from kettle.devices.engine import plan as _plan
@@ -24,28 +24,6 @@ FUSE_MIN_QUBITS = 10
 #: from this many qubits a circuit starting in |0...0> starts instead from the product state of
 #: its leading one-qubit gates (:func:`product_prefix`); below, those gates cost next to nothing
 PRODUCT_MIN_QUBITS = 10
-
-
-def eligible(tape, options: EngineOptions) -> bool:
-    """True when the engine can run ``tape`` (NumPy numbers only, no batch axis, no control flow)."""
-    if not options.engine or not config.available():
-        return False
-    seen_gate = False
-    for op in tape.operations:
-        if op.control_flow or op.wires.has_dynamic or op.batch_size is not None:
-            return False
-        if isinstance(op, (StatePrep, BasisState)):
-            if seen_gate:  # the generic path raises the ordering error
-                return False
-        else:
-            seen_gate = True
-        if not all(qmath.backend_of(p) == "numpy" for p in op.data):
-            return False
-    for mp in tape.measurements:
-        obs = getattr(mp, "obs", None)
-        if obs is not None and not all(qmath.backend_of(p) == "numpy" for p in obs.data):
-            return False
-    return True
 
 
 def structure(ops, axes_of) -> tuple:
