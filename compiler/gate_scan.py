@@ -130,9 +130,9 @@ def _matrices(ops: Sequence[Operation], wire_order) -> tuple[Any, Any]:
     return stacked, jnp.asarray(np.array(pos, dtype=np.int32))
 
 
-class GateRunOp(ControlFlowOp):
-    """Consecutive one- and two-qubit gates of a compiled backprop QNode, simulated by one
-    ``lax.scan``; their parameters live in the gates it holds.
+class _RunOp(ControlFlowOp):
+    """Consecutive one- and two-qubit gates of a compiled backprop QNode as one tape operation;
+    their parameters live in the gates it holds.
 
     Args:
         ops: the gates, in circuit order.
@@ -144,6 +144,13 @@ class GateRunOp(ControlFlowOp):
     def __init__(self, ops: Sequence[Operation], *, wires: Any):
         self.ops = list(ops)
         super().__init__(None, (), wires=wires)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self.ops)} gates)"
+
+
+class GateRunOp(_RunOp):
+    """A run simulated by one ``lax.scan`` (see :class:`_RunOp`)."""
 
     def evolve(self, view: Any, run_ops) -> Any:
         import jax
@@ -166,8 +173,6 @@ class GateRunOp(ControlFlowOp):
         final, _ = jax.lax.scan(step, state.astype(dtype), (mats.astype(dtype), pos))
         return _with_state(view, final)
 
-    def __repr__(self) -> str:
-        return f"GateRunOp({len(self.ops)} gates)"
 
 
 def _batched_groups(ops: Sequence[Operation]) -> list[list[int]]:
@@ -183,22 +188,11 @@ def _batchable(ops: Sequence[Operation]) -> bool:
     return bool(ops) and bool(_batched_groups(ops))
 
 
-class BatchedRunOp(ControlFlowOp):
-    """Consecutive one- and two-qubit gates, too few for :class:`GateRunOp`, applied gate by gate
-    as the device applies them, but with the matrices of each class of parametrized gates from
-    one batched computation: traced per gate, a Rot's matrix is some thirty scalar operations (and
-    as many again in its derivative), which XLA compiles one by one.
-
-    Args:
-        ops: the gates, in circuit order.
-        wires: the device's wires.
-    """
-
-    who = "a run of gates"
-
-    def __init__(self, ops: Sequence[Operation], *, wires: Any):
-        self.ops = list(ops)
-        super().__init__(None, (), wires=wires)
+class BatchedRunOp(_RunOp):
+    """A run too short for :class:`GateRunOp`, applied gate by gate as the device applies them,
+    but with the matrices of each class of parametrized gates from one batched computation:
+    traced per gate, a Rot's matrix is some thirty scalar operations (and as many again in its
+    derivative), which XLA compiles one by one."""
 
     def evolve(self, view: Any, run_ops) -> Any:
         import jax.numpy as jnp
@@ -214,5 +208,3 @@ class BatchedRunOp(ControlFlowOp):
                                                      unitary_check=False)
         return run_ops(view, gates)
 
-    def __repr__(self) -> str:
-        return f"BatchedRunOp({len(self.ops)} gates)"

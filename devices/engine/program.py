@@ -242,6 +242,47 @@ def _global_tables(gtab, size, m):
     return gtab[:h], gtab[h:2 * h], gtab[2 * h:2 * h + (1 << m)]
 
 
+@njit(inline="always")
+def _move(psi, base, toff, gtab, c, re, im, write):
+    """The tile at ``base`` between the state and (re, im): read (``write`` False) or written."""
+    size = uint64(toff.size)
+    base = uint64(base)
+    if c < 0:
+        hoff, lhi, llo = _global_tables(gtab, toff.size, -c)
+        m = uint64(llo.size)
+        for h in range(hoff.size):
+            at = base + uint64(hoff[h])
+            lh = lhi[h]
+            for j in range(m):
+                t = uint64(lh | llo[j])
+                if write:
+                    psi[at + j] = re[t] + 1j * im[t]
+                else:
+                    v = psi[at + j]
+                    re[t] = v.real
+                    im[t] = v.imag
+        return
+    if c == 0:
+        for j in range(size):
+            if write:
+                psi[base + uint64(toff[j])] = re[j] + 1j * im[j]
+            else:
+                v = psi[base + uint64(toff[j])]
+                re[j] = v.real
+                im[j] = v.imag
+        return
+    length = uint64(1) << uint64(c)
+    for s in range(uint64(0), size, length):
+        at = base + uint64(toff[s])
+        for j in range(length):
+            if write:
+                psi[at + j] = re[s + j] + 1j * im[s + j]
+            else:
+                v = psi[at + j]
+                re[s + j] = v.real
+                im[s + j] = v.imag
+
+
 @njit(cache=True, fastmath=True)
 def gather(psi, base, toff, gtab, c, re, im):
     """The tile at ``base`` into (re, im).
@@ -252,59 +293,13 @@ def gather(psi, base, toff, gtab, c, re, im):
     ``2**-c`` amplitudes (global bits ``0..-c-1``), each amplitude stored at its local index
     (``gtab``, :func:`plan.global_tables`): where consecutive local amplitudes lie far apart in
     the state, reading it in order and scattering into the cached tile costs less."""
-    size = uint64(toff.size)
-    base = uint64(base)
-    if c < 0:
-        hoff, lhi, llo = _global_tables(gtab, toff.size, -c)
-        m = uint64(llo.size)
-        for h in range(hoff.size):
-            src = base + uint64(hoff[h])
-            lh = lhi[h]
-            for j in range(m):
-                v = psi[src + j]
-                t = uint64(lh | llo[j])
-                re[t] = v.real
-                im[t] = v.imag
-        return
-    if c == 0:
-        for j in range(size):
-            v = psi[base + uint64(toff[j])]
-            re[j] = v.real
-            im[j] = v.imag
-        return
-    length = uint64(1) << uint64(c)
-    for s in range(uint64(0), size, length):
-        src = base + uint64(toff[s])
-        for j in range(length):
-            v = psi[src + j]
-            re[s + j] = v.real
-            im[s + j] = v.imag
+    _move(psi, base, toff, gtab, c, re, im, False)
 
 
 @njit(cache=True, fastmath=True)
 def scatter(psi, base, toff, gtab, c, re, im):
     """(re, im) back into the tile at ``base`` (``c`` as :func:`gather`'s)."""
-    size = uint64(toff.size)
-    base = uint64(base)
-    if c < 0:
-        hoff, lhi, llo = _global_tables(gtab, toff.size, -c)
-        m = uint64(llo.size)
-        for h in range(hoff.size):
-            dst = base + uint64(hoff[h])
-            lh = lhi[h]
-            for j in range(m):
-                t = uint64(lh | llo[j])
-                psi[dst + j] = re[t] + 1j * im[t]
-        return
-    if c == 0:
-        for j in range(size):
-            psi[base + uint64(toff[j])] = re[j] + 1j * im[j]
-        return
-    length = uint64(1) << uint64(c)
-    for s in range(uint64(0), size, length):
-        dst = base + uint64(toff[s])
-        for j in range(length):
-            psi[dst + j] = re[s + j] + 1j * im[s + j]
+    _move(psi, base, toff, gtab, c, re, im, True)
 
 
 @njit(inline="always")
