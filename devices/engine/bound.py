@@ -370,7 +370,7 @@ class Circuit:
         wide = {run[0]: self.pool.array(pool, run[0]) for run in self.runs
                 if not isinstance(run, PL.Run)}
         PL.execute(psi, self.n, self.gates, self.axes_of, self.structure, self.runs, gate_chunks,
-                   [wide.get(g) for g in range(len(self.gates))],
+                   [wide.get(g) for g in range(len(self.gates))] if wide else None,
                    mats=[pool[i] for i in self._forward])
         return psi, chunks, pool
 
@@ -392,6 +392,6 @@ class Circuit:
         results = np.array([np.vdot(psi, b).real for b in bras])
         inverse = np.conj(pool)  # U†'s numbers: conjugates, transposed by the index (_Pool)
         jac = SW.sweep(self.program, self.gates, psi, bras, self.n_params, chunks,
-                       mats=[inverse[i] for i in self._sweep_index])
-        return results, np.array(jac, np.float64).reshape(len(results), self.n_params)
+                       mats=[inverse[i] for i in self._sweep_index], as_array=True)
+        return results, jac.reshape(len(results), self.n_params)
 

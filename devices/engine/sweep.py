@@ -314,10 +314,12 @@ def program(gates: list, structure: tuple, n: int, wire_order, positions: dict, 
 
 
 def sweep(prog: Program, gates: list, psi: np.ndarray, bras: list, n_params: int,
-          chunks: int, arrays: list | None = None, mats: list | None = None) -> list:
-    """Rows of 2 Im⟨λ_b|G|φ⟩ per bra and trainable parameter. ``psi`` and the bras are consumed
-    (un-applied in place; several bras are moved into one array, each dropped from ``bras`` once
-    copied). ``mats``: per run of the program, its U† numbers computed already."""
+          chunks: int, arrays: list | None = None, mats: list | None = None,
+          as_array: bool = False):
+    """Rows of 2 Im⟨λ_b|G|φ⟩ per bra and trainable parameter (lists of the state's real type, or
+    with ``as_array`` one float64 array). ``psi`` and the bras are consumed (un-applied in place;
+    several bras are moved into one array, each dropped from ``bras`` once copied). ``mats``: per
+    run of the program, its U† numbers computed already."""
     real = psi.real.dtype.type
     if len(bras) == 1:
         stack = bras[0].reshape(1, -1)
@@ -352,4 +354,6 @@ def sweep(prog: Program, gates: list, psi: np.ndarray, bras: list, n_params: int
     for cols in prog.columns:  # a gate's further trainable parameters share its entry
         for t in cols[1:]:
             jac[:, t] = jac[:, cols[0]]
+    if as_array:
+        return jac[:, :n_params]
     return [[real(v) for v in row[:n_params]] for row in jac]
