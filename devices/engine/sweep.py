@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 from kettle.devices.engine import config
 from kettle.devices.engine import plan as PL
@@ -34,16 +34,15 @@ PAULI, DENSE = 0, 1
 
 @njit(inline="always")
 def _dot(ar, ai, br, bi, sa, sb, length):
-    """Σ_j conj(a[sa + j]) b[sb + j] over one segment, as (real, imaginary)."""
-    xr = ar[sa:sa + length]
-    xi = ai[sa:sa + length]
-    yr = br[sb:sb + length]
-    yi = bi[sb:sb + length]
+    """Σ_j conj(a[sa + j]) b[sb + j] over one segment, as (real, imaginary); unsigned direct
+    indices, no views (as program.py's segment loops)."""
+    sa, sb = uint64(sa), uint64(sb)
     re = 0.0
     im = 0.0
-    for j in range(length):
-        re += xr[j] * yr[j] + xi[j] * yi[j]
-        im += xr[j] * yi[j] - xi[j] * yr[j]
+    for j in range(uint64(length)):
+        ta, tb = sa + j, sb + j
+        re += ar[ta] * br[tb] + ai[ta] * bi[tb]
+        im += ar[ta] * bi[tb] - ai[ta] * br[tb]
     return re, im
 
 
