@@ -142,8 +142,12 @@ class _RunOp(ControlFlowOp):
     who = "a run of gates"
 
     def __init__(self, ops: Sequence[Operation], *, wires: Any):
+        from kettle.core.wires import Wires
+
         self.ops = list(ops)
-        super().__init__(None, (), wires=wires)
+        # the wires its gates act on, not all of ``wires``: a state preparation later on another
+        # wire stays allowed (the simulation sees the whole state either way)
+        super().__init__(None, (), wires=Wires.union(op.wires for op in self.ops) or wires)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({len(self.ops)} gates)"
@@ -202,7 +206,9 @@ class BatchedRunOp(_RunOp):
         gates = list(self.ops)
         if not view.batched:
             for members in _batched_groups(gates):
-                mats = jnp.unstack(_class_matrices(gates, members))  # one operation, not 2 per gate
+                mats = _class_matrices(gates, members)
+                # one operation, not a slice and a squeeze per gate (JAX 0.4.28+)
+                mats = jnp.unstack(mats) if hasattr(jnp, "unstack") else list(mats)
                 for i, mat in zip(members, mats):
                     gates[i] = QubitUnitary.unqueued(mat, wires=gates[i].wires,
                                                      unitary_check=False)

@@ -132,7 +132,9 @@ def entries(x: Any, k: int) -> np.ndarray:
         lead = len(shape(x)) - k
         flat = jnp.moveaxis(x, tuple(range(lead, lead + k)), tuple(range(k))) if lead else x
         flat = flat.reshape((-1,) + tuple(shape(x)[:lead]))
-        items = jnp.unstack(flat, axis=0)
+        # jnp.unstack (JAX 0.4.28+) is one operation; older JAX indexes entry by entry
+        items = (jnp.unstack(flat, axis=0) if hasattr(jnp, "unstack")
+                 else [flat[i] for i in range(flat.shape[0])])
         for i, (idx, item) in enumerate(zip(np.ndindex(*dims), items)):
             out[idx] = item
             _ENTRIES[id(item)] = (weakref.ref(item, lambda _, key=id(item): _ENTRIES.pop(key, None)),

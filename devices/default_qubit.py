@@ -145,6 +145,8 @@ class DefaultQubit(Device):
         if not self._own_methods("simulate", "execute", "compute_derivatives",
                                  "execute_and_compute_derivatives"):
             return None  # a subclass changed how tapes run: they keep running through it
+        if not engine_available():  # before importing the engine's modules (numba)
+            return None
         return _engine("bound").Circuit.of(tape, self)
 
     def _own_methods(self, *names: str) -> bool:

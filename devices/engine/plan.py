@@ -36,7 +36,7 @@ class Run:
             stride = 0
             while stride + 1 < len(order) and order[stride + 1] == order[stride] + 1:
                 stride += 1
-            low = global_low(order)
+            low = min(global_low(order), GLOBAL_BLOCK_BITS)
             if stride + 1 < STREAM_BITS and low >= STREAM_BITS:
                 self.contiguous, self.gtab = -low, global_tables(order, low)
 
@@ -50,6 +50,10 @@ class Run:
 #: in global order (measured on SEL at 20 qubits: local bits on global 1, 3, 5: 2.75 -> 1.49 ms per
 #: pass; on 4, 5, 6 reading in local order stays faster, 1.84 against 1.91)
 STREAM_BITS = 3
+#: a tile read in global order is read in blocks of at most ``2**GLOBAL_BLOCK_BITS`` amplitudes
+#: (16 KiB, plenty to stream; the tables then stay small: 2**GLOBAL_BLOCK_BITS entries and two
+#: per block)
+GLOBAL_BLOCK_BITS = 10
 
 
 def global_low(order) -> int:
@@ -435,9 +439,16 @@ def scratch(ranges: int, size: int, dtype) -> np.ndarray:
     """Tile buffers ``(ranges, 4, size)`` of real ``dtype`` for the programs, kept per Python
     thread and reused: a fresh one per run cost a page fault per 4 KiB touched (at 20 qubits with
     8 parallel ranges: about 1 ms of a 3 ms run)."""
-    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
     need = ranges * 4 * size
+    if need * np.dtype(dtype).itemsize > SCRATCH_KEPT:  # many threads: not kept, as before
+        return np.empty((ranges, 4, size), dtype)
+    bufs = _SCRATCH.__dict__.setdefault("bufs", {})
     buf = bufs.get(np.dtype(dtype))
     if buf is None or buf.size < need:
         buf = bufs[np.dtype(dtype)] = np.empty(need, dtype)
     return buf[:need].reshape(ranges, 4, size)
+
+
+#: most bytes of tile buffers :func:`scratch` keeps per Python thread and dtype (8 ranges of 2**15
+#: amplitudes: 2 threads here)
+SCRATCH_KEPT = 8 << 20

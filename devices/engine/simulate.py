@@ -118,10 +118,11 @@ def final_state(tape, device, options: EngineOptions) -> tuple[np.ndarray, int]:
     if product:  # |0...0>, times the leading one-qubit gates
         leading, rest = product_prefix(struct)
         vecs = product_vectors(n, gates, axes_of, struct, leading, psi.dtype)
-        if gate_chunks:
-            _K.product_state_par(psi, vecs, gate_chunks)
-        else:
-            _K.product_state(psi, vecs)
+        with _plan._parallel(gate_chunks) as ranges:  # one parallel launch at a time
+            if ranges:
+                _K.product_state_par(psi, vecs, ranges)
+            else:
+                _K.product_state(psi, vecs)
         if leading:
             gates = [gates[i] for i in rest]
             axes_of = [axes_of[i] for i in rest]

@@ -120,3 +120,20 @@ def test_batched_short_runs_equal_gate_by_gate(gate_by_gate):
         batched = kt.qjit(make(sel))(w)
         reference = gate_by_gate(lambda: kt.qjit(make(sel))(w))
         onp.testing.assert_allclose(batched, reference, atol=1e-10)
+
+
+def test_a_batched_run_leaves_other_wires_free_for_a_later_preparation():
+    """A run op acts on its gates' wires only: a BasisState after it on another wire is allowed
+    inside kt.qjit, as outside (the eager value)."""
+    @kt.qnode(kt.device("default.qubit", wires=2), diff_method="backprop", interface="jax")
+    def circuit(x):
+        kt.RX(x[0], wires=0)
+        kt.RX(x[1], wires=0)
+        kt.BasisState(onp.array([1]), wires=[1])
+        kt.CNOT(wires=[1, 0])
+        return kt.expval(kt.PauliZ(0))
+
+    x = jnp.array([0.3, 0.5])
+    expected = -onp.cos(0.8)  # RX(0.8)|0>, then X on wire 0
+    onp.testing.assert_allclose(kt.qjit(circuit)(x), expected, atol=1e-12)
+    onp.testing.assert_allclose(circuit(x), expected, atol=1e-6)
