@@ -47,7 +47,7 @@ def compress(tape, device):
         if len(run) >= MIN_RUN:
             ops.append(GateRunOp(list(run), wires=device.wires))
             changed = True
-        elif _batchable(run):
+        elif _batched_groups(run):
             ops.append(BatchedRunOp(list(run), wires=device.wires))
             changed = True
         else:
@@ -178,7 +178,6 @@ class GateRunOp(_RunOp):
         return _with_state(view, final)
 
 
-
 def _batched_groups(ops: Sequence[Operation]) -> list[list[int]]:
     """The groups of :func:`_groups` worth one batched matrix computation: two or more
     parametrized gates of a class without a diagonal form (diagonal gates are applied as
@@ -186,10 +185,6 @@ def _batched_groups(ops: Sequence[Operation]) -> list[list[int]]:
     return [members for key, members in _groups(ops).items()
             if key[0] != "single" and len(members) >= MIN_BATCH and ops[members[0]].data
             and not ops[members[0]].has_diagonal]
-
-
-def _batchable(ops: Sequence[Operation]) -> bool:
-    return bool(ops) and bool(_batched_groups(ops))
 
 
 class BatchedRunOp(_RunOp):
@@ -213,4 +208,3 @@ class BatchedRunOp(_RunOp):
                     gates[i] = QubitUnitary.unqueued(mat, wires=gates[i].wires,
                                                      unitary_check=False)
         return run_ops(view, gates)
-

@@ -140,12 +140,10 @@ class DefaultQubit(Device):
         """``tape``'s structure as a circuit taking its trainable parameters as a vector, run
         on the engine (devices/engine/bound.py), or None: the JAX interface calls it per call
         of a jitted or compiled function instead of binding new tapes."""
-        if not self.engine_options.engine or type(self).kernel is not qubit_kernel.apply_operation:
-            return None
         if not self._own_methods("simulate", "execute", "compute_derivatives",
                                  "execute_and_compute_derivatives"):
             return None  # a subclass changed how tapes run: they keep running through it
-        if not engine_available():  # before importing the engine's modules (numba)
+        if not self._use_engine(tape):  # checks numba before the engine's modules import it
             return None
         return _engine("bound").Circuit.of(tape, self)
 

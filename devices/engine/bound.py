@@ -394,4 +394,3 @@ class Circuit:
         jac = SW.sweep(self.program, self.gates, psi, bras, self.n_params, chunks,
                        mats=[inverse[i] for i in self._sweep_index], as_array=True)
         return results, jac.reshape(len(results), self.n_params)
-

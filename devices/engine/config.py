@@ -54,7 +54,6 @@ class EngineOptions:
     tile_bits: int = TILE_BITS
 
 
-
 def _set_cache_dir() -> None:
     if "NUMBA_CACHE_DIR" in os.environ:
         return

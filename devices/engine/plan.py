@@ -377,7 +377,7 @@ def execute(psi: np.ndarray, n: int, ops: list, axes_of: list, structure: tuple,
     With ``chunks``, one caller at a time runs in parallel; a second thread meanwhile runs
     serially (numba's workqueue threading layer does not allow concurrent parallel launches; the
     state is the same either way)."""
-    with _parallel(chunks) as chunks:
+    with parallel_slot(chunks) as chunks:
         for r, run in enumerate(runs):
             _execute_run(psi, n, ops, axes_of, structure, run, chunks, arrays,
                          None if mats is None else mats[r])
@@ -387,7 +387,7 @@ _PARALLEL = threading.Lock()
 
 
 @contextlib.contextmanager
-def _parallel(chunks: int):
+def parallel_slot(chunks: int):
     """``chunks`` while this caller holds the one parallel slot, else 0 (run serially)."""
     if chunks and _PARALLEL.acquire(blocking=False):
         try:
@@ -423,7 +423,7 @@ def run_rows(states: np.ndarray, run: Run, mats: np.ndarray, chunks: int = 0) ->
     """An unfused run on every row of ``states`` (circuits of one structure) in place, row ``r``
     with its own numbers ``mats[r]`` (laid out as :func:`numbers` lays them out), in one call;
     with ``chunks``, ranges of rows in parallel (one caller at a time, as :func:`execute`)."""
-    with _parallel(chunks) as chunks:
+    with parallel_slot(chunks) as chunks:
         work = scratch(max(chunks, 1), run.toff.size, states.real.dtype)
         if chunks:
             P.run_rows_par(states, *run.tile, *run.arrays, mats, work,

@@ -105,20 +105,19 @@ def final_state(tape, device, options: EngineOptions) -> tuple[np.ndarray, int]:
     measurements and derivatives use (the gates may use threads where they do not)."""
     wire_order = device.circuit_wires(tape)
     n = len(wire_order)
-    product = n >= PRODUCT_MIN_QUBITS and not any(
-        isinstance(op, (StatePrep, BasisState)) for op in tape.operations)
     # a product start writes every amplitude: no zeroed memory needed (zeroing 16 MB, or the page
-    # faults of fresh zero pages, cost 1-5 ms at 20 qubits)
-    psi, gates = initial_state(tape, device, n, blank=product)
+    # faults of fresh zero pages, cost 1-5 ms at 20 qubits); a prepared state is never blank
+    psi, gates = initial_state(tape, device, n, blank=n >= PRODUCT_MIN_QUBITS)
+    product = n >= PRODUCT_MIN_QUBITS and len(gates) == len(tape.operations)  # on |0...0>
     chunks = config.chunks(psi.size, options.threads)
     gate_chunks = config.chunks(psi.size, options.threads, config.DEFAULT_PARALLEL_MIN)
     index = {w: i for i, w in enumerate(wire_order)}
     axes_of = [tuple(index[w] for w in op.wires) for op in gates]
     struct = structure(gates, axes_of)
-    if product:  # |0...0>, times the leading one-qubit gates
+    if product:  # times the leading one-qubit gates
         leading, rest = product_prefix(struct)
         vecs = product_vectors(n, gates, axes_of, struct, leading, psi.dtype)
-        with _plan._parallel(gate_chunks) as ranges:  # one parallel launch at a time
+        with _plan.parallel_slot(gate_chunks) as ranges:  # one parallel launch at a time
             if ranges:
                 _K.product_state_par(psi, vecs, ranges)
             else:
